@@ -1,0 +1,29 @@
+package v1alpha1
+
+// Annotations and labels the operator reads or writes.
+const (
+	// AnnotationSwitchoverTo requests a planned switchover to the named member.
+	AnnotationSwitchoverTo = "understudy.dev/switchover-to"
+	// AnnotationForceFailover allows promotion of the named member even beyond failover.maxDataLoss.
+	AnnotationForceFailover = "understudy.dev/force-failover"
+	// LabelRole is set on members' pods: active, standby or fenced.
+	LabelRole = "understudy.dev/role"
+	// LabelGroup is set on members' pods and on objects the operator creates: the group's name.
+	LabelGroup = "understudy.dev/group"
+	// LabelMember is set on members' pods: the member's name.
+	LabelMember = "understudy.dev/member"
+)
+
+// Condition types of FailoverGroup.
+const (
+	// ConditionReady is True when a healthy member is active and routing points at it.
+	ConditionReady = "Ready"
+	// ConditionAvailable is True when the active member is healthy.
+	ConditionAvailable = "Available"
+	// ConditionDegraded is True when a standby is unhealthy or the group cannot fail over.
+	ConditionDegraded = "Degraded"
+	// ConditionLogShipping is True when backups and restores keep up (SQL Server groups).
+	ConditionLogShipping = "LogShipping"
+	// ConditionFailoverRequired is True in Manual mode (or when paused) when the active member is down.
+	ConditionFailoverRequired = "FailoverRequired"
+)

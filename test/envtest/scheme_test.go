@@ -1,0 +1,30 @@
+package envtest_test
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+)
+
+func newTestScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			panic(err)
+		}
+	}
+	return s
+}
+
+func newTestCodecs() runtime.NegotiatedSerializer {
+	return serializer.NewCodecFactory(newTestScheme()).WithoutConversion()
+}
+
+func ptrNow() *metav1.Time {
+	t := metav1.Now()
+	return &t
+}

@@ -1,0 +1,170 @@
+package envtest_test
+
+import (
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+var dryRunAll = client.DryRunAll
+
+// mutate applies a change to a decoded manifest.
+type mutate func(obj map[string]any)
+
+func set(path string, value any) mutate {
+	return func(obj map[string]any) {
+		Expect(unstructured.SetNestedField(obj, value, strings.Split(path, ".")...)).To(Succeed())
+	}
+}
+
+func remove(path string) mutate {
+	return func(obj map[string]any) { unstructured.RemoveNestedField(obj, strings.Split(path, ".")...) }
+}
+
+func members(ms ...map[string]any) mutate {
+	list := make([]any, len(ms))
+	for i, m := range ms {
+		list[i] = m
+	}
+	return set("spec.members", list)
+}
+
+func member(name string, priority int64) map[string]any {
+	return map[string]any{"name": name, "priority": priority,
+		"address": map[string]any{"host": "10.0.0.9", "port": int64(8080)}}
+}
+
+const minimalBackupTarget = `
+apiVersion: understudy.dev/v1alpha1
+kind: BackupTarget
+spec:
+  path: /backups
+`
+
+const minimalRestoreSchedule = `
+apiVersion: understudy.dev/v1alpha1
+kind: RestoreSchedule
+spec:
+  failoverGroupRef: {name: sales}
+`
+
+var _ = Describe("API validation", func() {
+	DescribeTable("rejects invalid manifests with a message a user understands",
+		func(base string, change mutate, wantMessage string) {
+			obj := objectFromYAML(base)
+			change(obj.Object)
+			err := k8sClient.Create(ctx, obj, dryRunAll)
+			Expect(err).To(HaveOccurred(), "the API server accepted an invalid %s", obj.GetKind())
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want 422 Invalid, got %v", err)
+			Expect(err.Error()).To(ContainSubstring(wantMessage))
+		},
+		Entry("duplicate member names", minimalGroup,
+			members(member("a", 10), member("a", 20)), "Duplicate value"),
+		Entry("a single member", minimalGroup,
+			members(member("a", 10)), "should have at least 2 items"),
+		Entry("nine members", minimalGroup,
+			members(member("a", 1), member("b", 1), member("c", 1), member("d", 1), member("e", 1),
+				member("f", 1), member("g", 1), member("h", 1), member("i", 1)), "must have at most 8 items"),
+		Entry("priority above 1000", minimalGroup,
+			members(member("a", 1001), member("b", 10)), "should be less than or equal to 1000"),
+		Entry("negative priority", minimalGroup,
+			members(member("a", -1), member("b", 10)), "should be greater than or equal to 0"),
+		Entry("every priority 0", minimalGroup,
+			members(member("a", 0), member("b", 0)), "at least one member needs a priority above 0"),
+		Entry("member name that is not a DNS label", minimalGroup,
+			members(member("Primary_1", 10), member("b", 10)), "spec.members[0].name"),
+		Entry("member with neither podSelector nor address", minimalGroup,
+			members(map[string]any{"name": "a", "priority": int64(1)}, member("b", 1)),
+			"a member needs a podSelector (its pods in this cluster) or an address"),
+		Entry("podSelector with matchExpressions", minimalGroup,
+			members(map[string]any{"name": "a", "priority": int64(1), "podSelector": map[string]any{
+				"matchLabels":      map[string]any{"app": "x"},
+				"matchExpressions": []any{map[string]any{"key": "app", "operator": "Exists"}}}}, member("b", 1)),
+			"podSelector supports matchLabels only"),
+		Entry("two health-check kinds", minimalGroup,
+			set("spec.healthCheck.http", map[string]any{"port": int64(80)}), "healthCheck needs exactly one of tcp, http or sqlServer"),
+		Entry("no health-check kind", minimalGroup,
+			remove("spec.healthCheck.tcp"), "healthCheck needs exactly one of tcp, http or sqlServer"),
+		Entry("timeout longer than the period", minimalGroup,
+			set("spec.healthCheck.timeoutSeconds", int64(5)), "healthCheck.timeoutSeconds must not exceed periodSeconds"),
+		Entry("tcp check without a port when members have none", minimalGroup,
+			members(map[string]any{"name": "a", "priority": int64(1), "address": map[string]any{"host": "db1"}}, member("b", 1)),
+			"healthCheck.tcp.port is required unless every member has address.port"),
+		Entry("sqlServer health check without sqlServer", minimalGroup,
+			func(obj map[string]any) {
+				remove("spec.healthCheck.tcp")(obj)
+				set("spec.healthCheck.sqlServer", map[string]any{})(obj)
+			}, "healthCheck.sqlServer requires spec.sqlServer"),
+		Entry("lease shorter than failure detection", minimalGroup,
+			set("spec.failover.leaseDurationSeconds", int64(5)), "failover.leaseDurationSeconds must be at least healthCheck.periodSeconds x healthCheck.failureThreshold"),
+		Entry("unknown failover mode", minimalGroup,
+			set("spec.failover.mode", "Sometimes"), `Unsupported value: "Sometimes"`),
+		Entry("maxDataLoss on a group without SQL Server", minimalGroup,
+			set("spec.failover.maxDataLoss", "5m"), "failover.maxDataLoss applies only to SQL Server groups"),
+		Entry("logShipping without sqlServer", minimalGroup,
+			set("spec.logShipping", map[string]any{"backupTargetRef": map[string]any{"name": "b"}}), "logShipping requires spec.sqlServer"),
+		Entry("database name with ]", minimalSQLGroup,
+			set("spec.sqlServer.databases", []any{"Sales]; DROP DATABASE x; --"}), "spec.sqlServer.databases[0]: Invalid value"),
+		Entry("database name with ;", minimalSQLGroup,
+			set("spec.sqlServer.databases", []any{"a;b"}), "should match"),
+		Entry("a system database", minimalSQLGroup,
+			set("spec.sqlServer.databases", []any{"Sales", "MSDB"}), "system databases (master, model, msdb, tempdb, distribution) cannot be shipped"),
+		Entry("no databases", minimalSQLGroup,
+			set("spec.sqlServer.databases", []any{}), "should have at least 1 items"),
+		Entry("bad cron", minimalSQLGroup,
+			set("spec.logShipping.fullBackupSchedule", "every night at 2"), "spec.logShipping.fullBackupSchedule: Invalid value"),
+		Entry("cron with an hour out of range", minimalSQLGroup,
+			set("spec.logShipping.fullBackupSchedule", "0 25 * * *"), "spec.logShipping.fullBackupSchedule: Invalid value"),
+		Entry("log backup interval too short", minimalSQLGroup,
+			set("spec.logShipping.logBackupInterval", "1s"), "logBackupInterval must be between 10s and 24h"),
+		Entry("unknown TLS mode", minimalSQLGroup,
+			set("spec.sqlServer.tls", map[string]any{"mode": "true"}), `Unsupported value: "true"`),
+		Entry("read-only Service with the same name", minimalGroup,
+			set("spec.routing", map[string]any{"service": map[string]any{"name": "db"}, "readOnlyService": map[string]any{"name": "db"}}),
+			"routing.readOnlyService must name a different Service"),
+		Entry("webhook URL that is not HTTP", minimalGroup,
+			set("spec.notifications", map[string]any{"webhooks": []any{map[string]any{"url": "ftp://x"}}}), "spec.notifications.webhooks[0].url"),
+		Entry("BackupTarget with both path and url", minimalBackupTarget,
+			func(obj map[string]any) {
+				set("spec.url", "s3://minio:9000/backups")(obj)
+				set("spec.credentialsSecretRef", map[string]any{"name": "s3"})(obj)
+			}, "exactly one of path or url must be set"),
+		Entry("BackupTarget with neither path nor url", minimalBackupTarget,
+			remove("spec.path"), "exactly one of path or url must be set"),
+		Entry("BackupTarget url without credentials", minimalBackupTarget,
+			func(obj map[string]any) {
+				remove("spec.path")(obj)
+				set("spec.url", "s3://minio:9000/backups/sales")(obj)
+			}, "url requires credentialsSecretRef"),
+		Entry("BackupTarget relative path", minimalBackupTarget,
+			set("spec.path", "backups"), "spec.path: Invalid value"),
+		Entry("BackupTarget retention under an hour", minimalBackupTarget,
+			set("spec.retention", "10m"), "retention must be at least 1h"),
+		Entry("RestoreSchedule offset not shorter than interval", minimalRestoreSchedule,
+			set("spec.offset", "2m"), "offset must be shorter than interval"),
+		Entry("RestoreSchedule unknown mode", minimalRestoreSchedule,
+			set("spec.mode", "ReadOnly"), `Unsupported value: "ReadOnly"`),
+		Entry("RestoreSchedule without a group", minimalRestoreSchedule,
+			remove("spec.failoverGroupRef"), "spec.failoverGroupRef: Required value"),
+		Entry("RestoreSchedule database subset with a system database", minimalRestoreSchedule,
+			set("spec.databases", []any{"tempdb"}), "system databases"),
+	)
+
+	It("accepts the minimal manifests the table starts from", func() {
+		for _, m := range []string{minimalGroup, minimalSQLGroup, minimalBackupTarget, minimalRestoreSchedule} {
+			Expect(k8sClient.Create(ctx, objectFromYAML(m), dryRunAll)).To(Succeed(), m)
+		}
+	})
+
+	It("accepts valid cron expressions and macros", func() {
+		for _, c := range []string{"0 2 * * *", "*/15 * * * *", "30 1,13 * * 1-5", "0 0 1 JAN *", "@daily", "@hourly"} {
+			obj := objectFromYAML(minimalSQLGroup)
+			set("spec.logShipping.fullBackupSchedule", c)(obj.Object)
+			Expect(k8sClient.Create(ctx, obj, dryRunAll)).To(Succeed(), c)
+		}
+	})
+})
