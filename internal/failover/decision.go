@@ -1,0 +1,72 @@
+package failover
+
+import "time"
+
+// Action is the next thing to do.
+type Action string
+
+const (
+	// ActionNone: nothing to do now (see RequeueAfter).
+	ActionNone Action = "None"
+	// ActionElect: no member holds the role; give it to To.
+	ActionElect Action = "Elect"
+	// ActionFailover: the active member From is down and its Lease expired; move the role to To.
+	ActionFailover Action = "Failover"
+	// ActionSwitchover: planned move requested by annotation, From to To.
+	ActionSwitchover Action = "Switchover"
+	// ActionFailback: planned move back to the preferred member To.
+	ActionFailback Action = "Failback"
+	// ActionResume: continue the failover recorded in status.inProgress.
+	ActionResume Action = "Resume"
+	// ActionSwitchoverDone: the requested member already holds the role; clear the request.
+	ActionSwitchoverDone Action = "SwitchoverDone"
+	// ActionRefuseSwitchover: the request cannot be honoured (Message says why).
+	ActionRefuseSwitchover Action = "RefuseSwitchover"
+	// ActionFailoverRequired: the active member is down but policy forbids acting (Manual, paused).
+	ActionFailoverRequired Action = "FailoverRequired"
+	// ActionNoCandidate: the active member is down (or none holds the role) and no member can take it.
+	ActionNoCandidate Action = "NoCandidate"
+)
+
+// Reasons recorded in status.lastFailover and metrics.
+const (
+	ReasonInitialElection = "InitialElection"
+	ReasonFailover        = "Failover"
+	ReasonSwitchover      = "Switchover"
+	ReasonFailback        = "Failback"
+)
+
+// Decision is the outcome of Decide.
+type Decision struct {
+	Action   Action
+	From, To string
+	Reason   string
+	Message  string
+	// Renew asks for the holder's Lease to be renewed now.
+	Renew bool
+	// RequeueAfter is when the world should be looked at again even if nothing changes (a Lease
+	// expiring, a renewal falling due, a failback delay running out); 0 means no timer is needed.
+	RequeueAfter time.Duration
+}
+
+func soonest(a, b time.Duration) time.Duration {
+	switch {
+	case a <= 0:
+		return b
+	case b <= 0:
+		return a
+	case a < b:
+		return a
+	default:
+		return b
+	}
+}
+
+// until is the time from now to t, at least one millisecond.
+func until(now, t time.Time) time.Duration {
+	d := t.Sub(now)
+	if d < time.Millisecond {
+		return time.Millisecond
+	}
+	return d
+}
