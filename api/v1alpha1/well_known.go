@@ -27,3 +27,6 @@ const (
 	// ConditionFailoverRequired is True in Manual mode (or when paused) when the active member is down.
 	ConditionFailoverRequired = "FailoverRequired"
 )
+
+// ConditionSwitchover reports the last switchover request: True when done, False when refused.
+const ConditionSwitchover = "Switchover"
