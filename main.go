@@ -99,7 +99,7 @@ func runManager(args []string) error {
 		LeaderElectionNamespace: f.leaderElectionNamespace,
 		// Step down at once on shutdown so the other replica takes over without waiting for expiry.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cache.Options{DefaultNamespaces: namespacesOf(f.watchNamespaces)},
+		Cache:                         controllers.CacheOptions(namespacesOf(f.watchNamespaces)),
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)

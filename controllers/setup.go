@@ -7,21 +7,80 @@ import (
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/lease"
+	"github.com/understudy-dev/understudy/internal/notify"
+	"github.com/understudy-dev/understudy/internal/probe"
 )
 
 // Options are shared by every controller.
 type Options struct {
-	// Clock tells the time; tests inject a fake one.
+	// Clock tells the time; tests may inject another.
 	Clock clock.WithTicker
+	// Promoter promotes a member during a failover; nil means the generic (no-op) promotion.
+	Promoter Promoter
+	// Checkers are the health checks by kind; nil means TCP and HTTP.
+	Checkers probe.Registry
+	// AfterStep is a test hook called after each recorded failover step.
+	AfterStep func(group string, step v1alpha1.FailoverStep) error
+	// ControllerName distinguishes controllers when several managers run in one process (tests).
+	ControllerName string
 }
 
-// SetupWithManager registers every understudy controller with the manager.
+// SetupWithManager registers every understudy controller, the probe runner and the webhook
+// dispatcher with the manager.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	fg := &FailoverGroupReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: opts.Clock}
-	if err := fg.SetupWithManager(mgr); err != nil {
+	if opts.Promoter == nil {
+		opts.Promoter = noopPromoter{}
+	}
+	if opts.Checkers == nil {
+		opts.Checkers = probe.NewRegistry()
+	}
+	if opts.ControllerName == "" {
+		opts.ControllerName = "failovergroup"
+	}
+	registerMetrics()
+
+	probeEvents := make(chan event.GenericEvent, 1024)
+	runner := probe.NewRunner(probe.RunnerOptions{
+		Clock:    opts.Clock,
+		Checkers: opts.Checkers,
+		Logger:   mgr.GetLogger().WithName("probe"),
+		Metrics:  probeMetrics,
+		OnChange: groupChangedSender(probeEvents),
+	})
+	if err := mgr.Add(runner); err != nil {
+		return fmt.Errorf("add probe runner: %w", err)
+	}
+	dispatcher := notify.NewDispatcher(notify.DispatcherOptions{
+		Clock:   opts.Clock,
+		Logger:  mgr.GetLogger().WithName("webhooks"),
+		Metrics: notifyMetrics,
+	})
+	if err := mgr.Add(dispatcher); err != nil {
+		return fmt.Errorf("add webhook dispatcher: %w", err)
+	}
+
+	fg := &FailoverGroupReconciler{
+		Client:      mgr.GetClient(),
+		APIReader:   mgr.GetAPIReader(),
+		Scheme:      mgr.GetScheme(),
+		Clock:       opts.Clock,
+		Recorder:    mgr.GetEventRecorder("understudy"),
+		Runner:      runner,
+		Checkers:    opts.Checkers,
+		Notifier:    dispatcher,
+		Promoter:    opts.Promoter,
+		Leases:      &lease.Store{Client: mgr.GetClient(), Scheme: mgr.GetScheme()},
+		AfterStep:   opts.AfterStep,
+		probeEvents: probeEvents,
+	}
+	if err := fg.SetupWithManager(mgr, opts.ControllerName); err != nil {
 		return fmt.Errorf("failovergroup controller: %w", err)
 	}
 	return nil

@@ -15,6 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 )
 
+// LabelGroup is set on every group Lease, so the operator caches only those Leases.
+const LabelGroup = "understudy.dev/group"
+
 // ErrLostRace means another writer changed the Lease first; the caller must not act on its plan.
 var ErrLostRace = errors.New("lease changed by another writer")
 
@@ -42,7 +45,8 @@ func (s *Store) Get(ctx context.Context, owner client.Object) (*coordinationv1.L
 func (s *Store) Take(ctx context.Context, owner client.Object, current *coordinationv1.Lease, holder string, duration time.Duration, now time.Time) (*coordinationv1.Lease, error) {
 	mt := metav1.NewMicroTime(now)
 	if current == nil {
-		l := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: owner.GetName(), Namespace: owner.GetNamespace()}}
+		l := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: owner.GetName(), Namespace: owner.GetNamespace(),
+			Labels: map[string]string{LabelGroup: owner.GetName()}}}
 		l.Spec = coordinationv1.LeaseSpec{
 			HolderIdentity:       ptr.To(holder),
 			LeaseDurationSeconds: ptr.To(int32(duration / time.Second)),

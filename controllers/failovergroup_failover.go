@@ -1,0 +1,251 @@
+package controllers
+
+import (
+	"time"
+
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/failover"
+	"github.com/understudy-dev/understudy/internal/lease"
+	"github.com/understudy-dev/understudy/internal/notify"
+)
+
+// runFailover moves the active role: fence the old member, take the Lease for the new one, promote
+// it, route to it. Each step is recorded in status.inProgress before the next begins, and each is
+// safe to repeat, so an operator that crashes between any two steps resumes where it stopped.
+func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, d failover.Decision) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	if g.Status.InProgress == nil {
+		g.Status.InProgress = &v1alpha1.FailoverProgress{From: d.From, To: d.To, Reason: d.Reason,
+			Step: v1alpha1.StepStarted, StartedAt: metav1.NewTime(w.now)}
+		if err := r.recordStep(ctx, g, w); err != nil {
+			return ctrl.Result{}, err
+		}
+		r.eventStarted(g)
+		if err := r.afterStep(g, v1alpha1.StepStarted); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	p := g.Status.InProgress
+	for {
+		switch p.Step {
+		case v1alpha1.StepStarted:
+			if err := r.fence(ctx, g, w, p); err != nil {
+				return ctrl.Result{}, err
+			}
+			p.Step = v1alpha1.StepFenced
+
+		case v1alpha1.StepFenced:
+			res, done, err := r.takeLease(ctx, g, w, p)
+			if err != nil || !done {
+				return res, err
+			}
+			if g.Status.InProgress == nil { // abandoned: somebody else moved the role
+				return ctrl.Result{Requeue: true}, nil
+			}
+			p.Step = v1alpha1.StepLeaseTaken
+
+		case v1alpha1.StepLeaseTaken:
+			if err := r.Promoter.Promote(ctx, g, p.From, p.To, p.Reason); err != nil {
+				r.event(g, corev1.EventTypeWarning, "PromotionFailed", "Promote", "promoting %s failed: %v", p.To, err)
+				return ctrl.Result{}, fmt.Errorf("promote %s: %w", p.To, err)
+			}
+			p.Step = v1alpha1.StepPromoted
+
+		case v1alpha1.StepPromoted:
+			rr, err := r.route(ctx, g, w, p)
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			return ctrl.Result{Requeue: true}, r.complete(ctx, g, w, p, rr)
+
+		default:
+			log.Info("unknown failover step; starting the routing step again", "step", p.Step)
+			p.Step = v1alpha1.StepPromoted
+			continue
+		}
+		if err := r.recordStep(ctx, g, w); err != nil {
+			return ctrl.Result{}, err
+		}
+		if err := r.afterStep(g, p.Step); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+}
+
+func (r *FailoverGroupReconciler) afterStep(g *v1alpha1.FailoverGroup, step v1alpha1.FailoverStep) error {
+	if r.AfterStep == nil {
+		return nil
+	}
+	return r.AfterStep(g.Namespace+"/"+g.Name, step)
+}
+
+// fence moves traffic away from the old member: the Service selects nothing, the DNS record of the
+// active role is withdrawn, and the old member's pods are labelled fenced.
+func (r *FailoverGroupReconciler) fence(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress) error {
+	roles, readable := r.roles(g, w, "", p)
+	if err := r.labelPods(ctx, g, w.pods, roles, readable); err != nil {
+		return err
+	}
+	if _, err := r.applyRouting(ctx, g, routeState{readable: readableMembers(g, readable)}); err != nil {
+		return err
+	}
+	if p.From != "" {
+		r.event(g, corev1.EventTypeNormal, "Fenced", "Fence", "member %s fenced: routing moved away from it", p.From)
+	}
+	return nil
+}
+
+// takeLease gives the Lease to the new member (compare-and-swap). For an unplanned failover the
+// old holder's Lease must have expired. done is false when the step must be tried again later.
+func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress) (ctrl.Result, bool, error) {
+	holder := lease.Holder(w.lease)
+	if holder == p.To {
+		return ctrl.Result{}, true, nil
+	}
+	if holder != "" && holder != p.From && isMember(g, holder) {
+		// Another writer already gave the role to someone else: follow the Lease.
+		r.event(g, corev1.EventTypeNormal, "FailoverAbandoned", "Failover",
+			"failover to %s abandoned: the Lease is already held by %s", p.To, holder)
+		g.Status.InProgress = nil
+		return ctrl.Result{}, true, r.recordStep(ctx, g, w)
+	}
+	if h := w.health[p.To]; !h.healthy {
+		r.event(g, corev1.EventTypeWarning, "FailoverAborted", "Failover",
+			"failover to %s aborted before it took the role: %s is no longer healthy", p.To, p.To)
+		g.Status.InProgress = nil
+		return ctrl.Result{Requeue: true}, false, r.recordStep(ctx, g, w)
+	}
+	view := w.input(g).Lease
+	if p.Reason == failover.ReasonFailover && holder != "" && !view.Expired(w.now) {
+		return ctrl.Result{RequeueAfter: view.ExpiresAt().Sub(w.now)}, false, nil
+	}
+	l, err := r.Leases.Take(ctx, g, w.lease, p.To, w.leaseDuration(g), w.now)
+	if errors.Is(err, lease.ErrLostRace) {
+		return ctrl.Result{Requeue: true}, false, nil
+	}
+	if err != nil {
+		return ctrl.Result{}, false, err
+	}
+	w.lease = l
+	r.event(g, corev1.EventTypeNormal, "LeaseTaken", "TakeLease", "member %s holds the Lease", p.To)
+	return ctrl.Result{}, true, nil
+}
+
+// route points everything at the new active member, which holds the Lease.
+func (r *FailoverGroupReconciler) route(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress) (*routingResult, error) {
+	holder := lease.Holder(w.lease)
+	if holder != p.To {
+		return nil, fmt.Errorf("route to %s: the Lease is held by %q", p.To, holder)
+	}
+	done := *p
+	done.Step = v1alpha1.StepRouted
+	roles, readable := r.roles(g, w, holder, &done)
+	if err := r.labelPods(ctx, g, w.pods, roles, readable); err != nil {
+		return nil, err
+	}
+	return r.applyRouting(ctx, g, routeState{active: memberByName(g, holder), readable: readableMembers(g, readable)})
+}
+
+// complete records the finished failover.
+func (r *FailoverGroupReconciler) complete(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress, rr *routingResult) error {
+	now := metav1.NewTime(r.Clock.Now())
+	g.Status.LastFailover = &v1alpha1.FailoverRecord{From: p.From, To: p.To, Reason: p.Reason, StartedAt: p.StartedAt, CompletedAt: &now}
+	g.Status.FailoverCount++
+	g.Status.InProgress = nil
+	if p.Reason == failover.ReasonFailover && p.From != "" {
+		markFenced(g, p.From)
+	}
+	if err := r.writeStatus(ctx, g, w, rr, nil); err != nil {
+		return err
+	}
+	key := g.Namespace + "/" + g.Name
+	failoversTotal.WithLabelValues(key, p.Reason).Inc()
+	failoverDuration.WithLabelValues(p.Reason).Observe(now.Sub(p.StartedAt.Time).Seconds())
+	r.eventCompleted(ctx, g, p, now.Sub(p.StartedAt.Time))
+	if p.Reason == failover.ReasonSwitchover && g.Annotations[v1alpha1.AnnotationSwitchoverTo] == p.To {
+		if err := r.clearSwitchoverRequest(ctx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearSwitchoverRequest removes the switchover annotation.
+func (r *FailoverGroupReconciler) clearSwitchoverRequest(ctx context.Context, g *v1alpha1.FailoverGroup) error {
+	patch := client.MergeFrom(g.DeepCopy())
+	delete(g.Annotations, v1alpha1.AnnotationSwitchoverTo)
+	if err := r.Patch(ctx, g, patch); err != nil {
+		return fmt.Errorf("remove switchover annotation: %w", err)
+	}
+	return nil
+}
+
+// markFenced keeps the old member's role Fenced in status until it is healthy again.
+func markFenced(g *v1alpha1.FailoverGroup, name string) {
+	for i := range g.Status.Members {
+		if g.Status.Members[i].Name == name {
+			g.Status.Members[i].Role = v1alpha1.RoleFenced
+			return
+		}
+	}
+	g.Status.Members = append(g.Status.Members, v1alpha1.MemberStatus{Name: name, Role: v1alpha1.RoleFenced})
+}
+
+func (r *FailoverGroupReconciler) eventStarted(g *v1alpha1.FailoverGroup) {
+	p := g.Status.InProgress
+	switch p.Reason {
+	case failover.ReasonInitialElection:
+		r.event(g, corev1.EventTypeNormal, "Electing", "Elect", "electing %s as the active member", p.To)
+	case failover.ReasonFailover:
+		r.event(g, corev1.EventTypeWarning, "FailoverStarted", "Failover", "active member %s is down: failing over to %s", p.From, p.To)
+	default:
+		r.event(g, corev1.EventTypeNormal, p.Reason+"Started", p.Reason, "%s from %s to %s started", p.Reason, p.From, p.To)
+	}
+}
+
+func (r *FailoverGroupReconciler) eventCompleted(ctx context.Context, g *v1alpha1.FailoverGroup, p *v1alpha1.FailoverProgress, took time.Duration) {
+	if p.Reason == failover.ReasonInitialElection {
+		r.event(g, corev1.EventTypeNormal, "Elected", "Elect", "member %s is active", p.To)
+		return
+	}
+	r.event(g, corev1.EventTypeNormal, p.Reason+"Completed", p.Reason, "%s from %s to %s completed in %s", p.Reason, p.From, p.To, took)
+	ev := notify.EventFailover
+	if p.Reason != failover.ReasonFailover {
+		ev = notify.EventSwitchover
+	}
+	if p.Reason == failover.ReasonFailback {
+		ev = "Failback"
+	}
+	r.notify(ctx, g, notify.Event{Event: ev, From: p.From, To: p.To, Reason: p.Reason})
+}
+
+func isMember(g *v1alpha1.FailoverGroup, name string) bool { return memberByName(g, name) != nil }
+
+func memberByName(g *v1alpha1.FailoverGroup, name string) *v1alpha1.Member {
+	for i := range g.Spec.Members {
+		if g.Spec.Members[i].Name == name {
+			return &g.Spec.Members[i]
+		}
+	}
+	return nil
+}
+
+func readableMembers(g *v1alpha1.FailoverGroup, readable map[string]bool) []v1alpha1.Member {
+	var out []v1alpha1.Member
+	for _, m := range g.Spec.Members {
+		if readable[m.Name] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
