@@ -117,17 +117,13 @@ var _ = Describe("FailoverGroup failover", func() {
 		DeferCleanup(b.Stop)
 		Expect(k8sClient.Create(suiteCtx, groupOf(ns, "web", memberAt("a", 200, a), memberAt("b", 100, b)))).To(Succeed())
 		Eventually(func() string { return activeOf(ns, "web") }).Should(Equal("a"))
-		g := getGroup(ns, "web")
-		g.Spec.Failover.Paused = true
-		Expect(k8sClient.Update(suiteCtx, g)).To(Succeed())
+		updateGroup(ns, "web", func(g *v1alpha1.FailoverGroup) { g.Spec.Failover.Paused = true })
 		Eventually(func() v1alpha1.Phase { return getGroup(ns, "web").Status.Phase }).Should(Equal(v1alpha1.PhasePaused))
 		a.Stop()
 		Consistently(func() string { return activeOf(ns, "web") }, 5*time.Second).Should(Equal("a"))
 		Expect(selectorOf(ns, "web")).To(Equal(map[string]string{"member": "a"}))
 
-		g = getGroup(ns, "web")
-		g.Spec.Failover.Paused = false
-		Expect(k8sClient.Update(suiteCtx, g)).To(Succeed())
+		updateGroup(ns, "web", func(g *v1alpha1.FailoverGroup) { g.Spec.Failover.Paused = false })
 		Eventually(func() string { return activeOf(ns, "web") }).Should(Equal("b"))
 	})
 

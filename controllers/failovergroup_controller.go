@@ -121,6 +121,8 @@ type world struct {
 	health     map[string]memberHealth
 	lease      *coordinationv1.Lease
 	recovering bool
+	// written is the status as last read or written, to skip writes that change nothing.
+	written *v1alpha1.FailoverGroupStatus
 }
 
 func (r *FailoverGroupReconciler) observe(ctx context.Context, g *v1alpha1.FailoverGroup, key string) (*world, error) {
@@ -136,7 +138,7 @@ func (r *FailoverGroupReconciler) observe(ctx context.Context, g *v1alpha1.Failo
 	if err != nil {
 		return nil, err
 	}
-	w := &world{now: r.Clock.Now(), pods: pods, health: health, lease: l}
+	w := &world{now: r.Clock.Now(), pods: pods, health: health, lease: l, written: g.Status.DeepCopy()}
 	for _, h := range health {
 		w.recovering = w.recovering || h.recovering
 	}

@@ -35,8 +35,12 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 			return ctrl.Result{}, err
 		}
 	}
-	p := g.Status.InProgress
 	for {
+		// Status writes decode the server's answer into g: always work on the current record.
+		p := g.Status.InProgress
+		if p == nil {
+			return ctrl.Result{Requeue: true}, nil
+		}
 		switch p.Step {
 		case v1alpha1.StepStarted:
 			if err := r.fence(ctx, g, w, p); err != nil {
@@ -73,10 +77,11 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 			p.Step = v1alpha1.StepPromoted
 			continue
 		}
+		step := p.Step
 		if err := r.recordStep(ctx, g, w); err != nil {
 			return ctrl.Result{}, err
 		}
-		if err := r.afterStep(g, p.Step); err != nil {
+		if err := r.afterStep(g, step); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -119,7 +124,10 @@ func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.Fai
 		g.Status.InProgress = nil
 		return ctrl.Result{}, true, r.recordStep(ctx, g, w)
 	}
-	if h := w.health[p.To]; !h.healthy {
+	if h := w.health[p.To]; !h.known {
+		// A restarted operator has not probed yet: wait for the first result rather than abort.
+		return ctrl.Result{RequeueAfter: seconds(g.Spec.HealthCheck.PeriodSeconds)}, false, nil
+	} else if !h.healthy {
 		r.event(g, corev1.EventTypeWarning, "FailoverAborted", "Failover",
 			"failover to %s aborted before it took the role: %s is no longer healthy", p.To, p.To)
 		g.Status.InProgress = nil

@@ -60,7 +60,6 @@ func (r *FailoverGroupReconciler) recordStep(ctx context.Context, g *v1alpha1.Fa
 // writeStatus recomputes the status from the snapshot and writes it when it changed. Events and
 // webhooks for members going down or up are sent here, where the change is seen.
 func (r *FailoverGroupReconciler) writeStatus(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, rr *routingResult, d *failover.Decision) error {
-	before := g.Status.DeepCopy()
 	holder := lease.Holder(w.lease)
 	if !isMember(g, holder) {
 		holder = ""
@@ -77,11 +76,8 @@ func (r *FailoverGroupReconciler) writeStatus(ctx context.Context, g *v1alpha1.F
 		p, seen := prev[m.Name]
 		ms := v1alpha1.MemberStatus{Name: m.Name, Role: roles[m.Name], Healthy: h.healthy,
 			ConsecutiveFailures: int32(h.consecutiveFailures), Message: h.message, Databases: p.Databases}
-		if !h.known {
+		if !h.known && ms.Role == v1alpha1.RoleStandby {
 			ms.Role = v1alpha1.RoleUnknown
-			if m.Name == holder {
-				ms.Role = v1alpha1.RoleActive
-			}
 		}
 		if !h.lastProbe.IsZero() {
 			t := metav1.NewTime(h.lastProbe)
@@ -107,7 +103,7 @@ func (r *FailoverGroupReconciler) writeStatus(ctx context.Context, g *v1alpha1.F
 	g.Status.Healthy = fmt.Sprintf("%d/%d", healthyCount, len(g.Spec.Members))
 	r.setPhaseAndConditions(g, w, holder, down, rr, d)
 
-	if equalStatus(before, &g.Status) {
+	if w.written != nil && equalStatus(w.written, &g.Status) {
 		return nil
 	}
 	if err := r.Status().Update(ctx, g); err != nil {
@@ -116,6 +112,7 @@ func (r *FailoverGroupReconciler) writeStatus(ctx context.Context, g *v1alpha1.F
 		}
 		return fmt.Errorf("write status: %w", err)
 	}
+	w.written = g.Status.DeepCopy()
 	return nil
 }
 

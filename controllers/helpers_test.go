@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"fmt"
+	"k8s.io/client-go/util/retry"
 	"net"
 	"strconv"
 	"sync"
@@ -169,4 +170,13 @@ func podLabels(ns, name string) map[string]string {
 	var p corev1.Pod
 	Expect(k8sClient.Get(suiteCtx, client.ObjectKey{Namespace: ns, Name: name}, &p)).To(Succeed())
 	return p.Labels
+}
+
+// updateGroup changes a group's spec or metadata, retrying on conflicts with the operator's writes.
+func updateGroup(ns, name string, change func(g *v1alpha1.FailoverGroup)) {
+	Expect(retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		g := getGroup(ns, name)
+		change(g)
+		return k8sClient.Update(suiteCtx, g)
+	})).To(Succeed())
 }
