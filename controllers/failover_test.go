@@ -163,6 +163,8 @@ func memberStatus(ns, name, member string) v1alpha1.MemberStatus {
 	return v1alpha1.MemberStatus{}
 }
 
-func memberRole(ns, name, member string) v1alpha1.MemberRole { return memberStatus(ns, name, member).Role }
+func memberRole(ns, name, member string) v1alpha1.MemberRole {
+	return memberStatus(ns, name, member).Role
+}
 
 func memberHealthy(ns, name, member string) bool { return memberStatus(ns, name, member).Healthy }

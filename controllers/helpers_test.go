@@ -180,3 +180,10 @@ func updateGroup(ns, name string, change func(g *v1alpha1.FailoverGroup)) {
 		return k8sClient.Update(suiteCtx, g)
 	})).To(Succeed())
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// deletePod deletes a pod (no kubelet in envtest: an unscheduled pod goes at once).
+func deletePod(ns, name string) {
+	Expect(k8sClient.Delete(suiteCtx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}})).To(Succeed())
+}
