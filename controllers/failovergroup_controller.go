@@ -65,7 +65,18 @@ var errStopped = errors.New("stopped after failover step")
 // +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile reads the world, decides the next step (internal/failover), acts and writes status.
+// A write that lost to a newer version of an object (our own previous write not yet in the cache,
+// or another writer) is not an error: the next pass reads the newer version and decides again.
 func (r *FailoverGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	if err != nil && apierrors.IsConflict(err) {
+		logf.FromContext(ctx).V(1).Info("conflict, reconciling again", "error", err.Error())
+		return ctrl.Result{Requeue: true}, nil
+	}
+	return res, err
+}
+
+func (r *FailoverGroupReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	key := req.NamespacedName.String()
 	var g v1alpha1.FailoverGroup
 	if err := r.Get(ctx, req.NamespacedName, &g); err != nil {
@@ -98,7 +109,7 @@ func (r *FailoverGroupReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 	res := ctrl.Result{RequeueAfter: d.RequeueAfter}
 	if d.Renew {
-		if _, err := r.Leases.Renew(ctx, w.lease, w.leaseDuration(&g), w.now); err != nil {
+		if err := r.renew(ctx, &g, w); err != nil {
 			if errors.Is(err, lease.ErrLostRace) {
 				return ctrl.Result{Requeue: true}, nil
 			}
@@ -193,6 +204,29 @@ func soonest(a, b time.Duration) time.Duration {
 		return b
 	}
 	return a
+}
+
+// renew moves the Lease's renewTime to the last time the holder was seen healthy: its last probe,
+// if that probe succeeded. While failures are accumulating (not yet failureThreshold) the Lease is not
+// renewed, so it expires leaseDuration after the last success, not after the failure is declared.
+func (r *FailoverGroupReconciler) renew(ctx context.Context, g *v1alpha1.FailoverGroup, w *world) error {
+	h := w.health[lease.Holder(w.lease)]
+	if !h.healthy || h.consecutiveFailures > 0 {
+		return nil
+	}
+	seen := h.lastProbe
+	if seen.IsZero() || seen.After(w.now) {
+		seen = w.now // members without probes (none today) count as seen now
+	}
+	if !seen.After(lease.RenewTime(w.lease)) {
+		return nil
+	}
+	l, err := r.Leases.Renew(ctx, w.lease, w.leaseDuration(g), seen)
+	if err != nil {
+		return err
+	}
+	w.lease = l
+	return nil
 }
 
 // finalize takes the role labels off the members' pods and stops probing.

@@ -235,6 +235,7 @@ type (
 	execStmt struct {
 		stmtText
 		Proc string
+		Args []expr // parsed for the supported procedures only
 	}
 )
 

@@ -54,6 +54,8 @@ type backupHeader struct {
 	BackupFinishDate   time.Time `json:"backupFinishDate"`
 	RecoveryModel      string    `json:"recoveryModel"`
 	FamilyGUID         string    `json:"familyGuid"`
+	ForkParentGUID     string    `json:"forkParentGuid,omitzero"`
+	ForkPointLSN       LSN       `json:"forkPointLsn,omitzero"`
 	BackupSetGUID      string    `json:"backupSetGuid"`
 	HasBackupChecksums bool      `json:"hasBackupChecksums"`
 	IsCopyOnly         bool      `json:"isCopyOnly"`

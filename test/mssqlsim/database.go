@@ -42,9 +42,16 @@ type dbMeta struct {
 	ID         int    `json:"id"`
 	Name       string `json:"name"`
 	FamilyGUID string `json:"familyGuid"`
-	Recovery   string `json:"recovery"`
-	State      string `json:"state"`
-	Standby    bool   `json:"standby,omitzero"`
+	// ForkParentGUID and ForkPointLSN describe where the current recovery
+	// fork (FamilyGUID) branched off: RESTORE ... WITH RECOVERY at
+	// ForkPointLSN of fork ForkParentGUID. A database still restoring on
+	// the parent fork, at or before the fork point, can take the new
+	// fork's log backups (log shipping role reversal).
+	ForkParentGUID string `json:"forkParentGuid,omitzero"`
+	ForkPointLSN   LSN    `json:"forkPointLsn,omitzero"`
+	Recovery       string `json:"recovery"`
+	State          string `json:"state"`
+	Standby        bool   `json:"standby,omitzero"`
 	// StandbyFile is the undo file named by RESTORE ... WITH STANDBY.
 	StandbyFile string    `json:"standbyFile,omitzero"`
 	ReadOnly    bool      `json:"readOnly,omitzero"`

@@ -252,6 +252,9 @@ func (ec *execCtx) exec(st stmt) (stmtResult, error) {
 		}
 		return stmtResult{}, nil
 	case *execStmt:
+		if len(s.Args) == 1 {
+			return ec.execCreateSubdir(s)
+		}
 		return stmtResult{}, errProcNotFound(s.Proc)
 	}
 	return stmtResult{}, errNotSupported(st.source())

@@ -99,6 +99,7 @@ func (ec *execCtx) backup(s *backupStmt) (stmtResult, error) {
 	h := backupHeader{
 		UserName: ec.sess.login, ServerName: ec.in.serverName, DatabaseName: d.Name,
 		DatabaseCreation: d.CreateDate, RecoveryModel: d.Recovery, FamilyGUID: d.FamilyGUID,
+		ForkParentGUID: d.ForkParentGUID, ForkPointLSN: d.ForkPointLSN,
 		BackupSetGUID: newGUID(), HasBackupChecksums: s.Opts.Checksum, IsCopyOnly: s.Opts.CopyOnly,
 		IsForceOffline: s.Log && s.Opts.NoRecovery, BackupStartDate: start,
 		LastLSN: d.EndLSN, CheckpointLSN: d.LastCheckpointLSN, DatabaseBackupLSN: d.LastFullCheckpointLSN,

@@ -221,8 +221,11 @@ func (ec *execCtx) restoreTargetState(d *database, s *restoreStmt, redo LSN) err
 		d.State = stateOnline
 		d.StandbyFile = ""
 		d.RedoLSN = LSN{}
-		// Recovery starts a new recovery fork: log backups of the source
-		// can no longer be applied.
+		// Recovery starts a new recovery fork at the end of the restored
+		// log: log backups of the source taken after that point no longer
+		// apply, while a database restoring on the old fork at or before
+		// the fork point can follow the new one.
+		d.ForkParentGUID, d.ForkPointLSN = d.FamilyGUID, d.EndLSN
 		d.FamilyGUID = newGUID()
 	}
 	return nil
@@ -336,7 +339,8 @@ func (ec *execCtx) restoreDatabase(d *database, name string, s *restoreStmt, pat
 		ec.in.nextDBID++
 	}
 	nd := newDatabase(dbMeta{
-		ID: id, Name: name, FamilyGUID: h.FamilyGUID, Recovery: h.RecoveryModel, State: stateRestoring,
+		ID: id, Name: name, FamilyGUID: h.FamilyGUID, ForkParentGUID: h.ForkParentGUID, ForkPointLSN: h.ForkPointLSN,
+		Recovery: h.RecoveryModel, State: stateRestoring,
 		UserAccess: accessMulti, CreateDate: h.DatabaseCreation, Files: files, EndLSN: h.LastLSN,
 		LastFullCheckpointLSN: h.CheckpointLSN, LogGeneration: gen,
 	})
@@ -386,10 +390,13 @@ func (ec *execCtx) restoreLog(d *database, name string, s *restoreStmt, path str
 			return stmtResult{}, errStandbyFileMissing(d.Name, d.StandbyFile, err)
 		}
 	}
-	if h.FamilyGUID != d.FamilyGUID {
+	redo := d.RedoLSN
+	// A log backup of a newer recovery fork applies when the database is
+	// on the fork it branched from and has not gone past the fork point.
+	switchFork := h.FamilyGUID != d.FamilyGUID && h.ForkParentGUID == d.FamilyGUID && redo.Cmp(h.ForkPointLSN) <= 0
+	if h.FamilyGUID != d.FamilyGUID && !switchFork {
 		return stmtResult{}, errBackupOtherDB(d.Name)
 	}
-	redo := d.RedoLSN
 	// LSN rules: a log backup applies when FirstLSN <= redo < LastLSN.
 	if h.FirstLSN.Cmp(redo) > 0 {
 		return stmtResult{}, errLogTooRecent(h.FirstLSN, h.LastLSN, redo)
@@ -414,6 +421,9 @@ func (ec *execCtx) restoreLog(d *database, name string, s *restoreStmt, path str
 	}
 	d.EndLSN = h.LastLSN
 	d.LastLogBackupLSN = h.LastLSN
+	if switchFork {
+		d.FamilyGUID, d.ForkParentGUID, d.ForkPointLSN = h.FamilyGUID, h.ForkParentGUID, h.ForkPointLSN
+	}
 	if err := ec.restoreTargetState(d, s, h.LastLSN); err != nil {
 		return stmtResult{}, err
 	}

@@ -342,12 +342,22 @@ func (p *parser) statement() (stmt, error) {
 	case "EXEC", "EXECUTE":
 		var name objectName
 		if name, err = p.objectName(); err == nil {
-			// Arguments are skipped: no stored procedure is supported, the
-			// statement fails at run time with 2812 as in SQL Server.
+			var args []expr
+			if isCreateSubdirProc(name) {
+				// xp_create_subdir takes one directory argument.
+				var arg expr
+				if arg, err = p.expr(); err != nil {
+					break
+				}
+				args = append(args, arg)
+			}
+			// Other arguments are skipped: no other procedure is
+			// supported, the statement fails at run time with 2812 as in
+			// SQL Server.
 			for !(p.peek().Kind == tkEOF || p.peek().isOp(";") || isStatementStart(p.peek())) {
 				p.next()
 			}
-			s = &execStmt{stmtText: p.textSince(start), Proc: strings.Join(name.Parts, ".")}
+			s = &execStmt{stmtText: p.textSince(start), Proc: strings.Join(name.Parts, "."), Args: args}
 		}
 	default:
 		return nil, fmt.Errorf("statement %s is not supported", kw)

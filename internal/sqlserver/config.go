@@ -1,0 +1,223 @@
+package sqlserver
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+	"github.com/microsoft/go-mssqldb/msdsn"
+)
+
+// EncryptMode is the TDS encryption of a connection. The values are the
+// FailoverGroup API's (spec.sqlServer.tls.mode).
+type EncryptMode string
+
+// Encryption modes and the go-mssqldb "encrypt" value each maps to.
+const (
+	// EncryptDisable sends everything in plaintext, including the login
+	// (encrypt=disable).
+	EncryptDisable EncryptMode = "Disable"
+	// EncryptOptional encrypts the login only, unless the server requires
+	// more (encrypt=false). The empty mode means EncryptOptional, the API
+	// default.
+	EncryptOptional EncryptMode = "Optional"
+	// EncryptMandatory encrypts the whole connection (encrypt=true).
+	EncryptMandatory EncryptMode = "Mandatory"
+	// EncryptStrict is TDS 8: TLS before any TDS traffic (encrypt=strict).
+	EncryptStrict EncryptMode = "Strict"
+)
+
+// driverValue returns go-mssqldb's encrypt parameter for m.
+func (m EncryptMode) driverValue() (string, error) {
+	switch m {
+	case EncryptDisable:
+		return "disable", nil
+	case EncryptOptional, "":
+		return "false", nil
+	case EncryptMandatory:
+		return "true", nil
+	case EncryptStrict:
+		return "strict", nil
+	}
+	return "", fmt.Errorf("unknown encryption mode %q (want Disable, Optional, Mandatory or Strict)", string(m))
+}
+
+// Defaults applied by Open to zero Config fields.
+const (
+	DefaultPort                 = 1433
+	DefaultDatabase             = "master"
+	DefaultAppName              = "understudy"
+	DefaultConnectTimeout       = 15 * time.Second
+	DefaultStatementTimeout     = 30 * time.Second
+	DefaultBackupRestoreTimeout = 2 * time.Hour
+	DefaultMaxOpenConns         = 4
+)
+
+// Config describes how to reach one SQL Server instance. Password is a
+// secret: String and GoString redact it, and it is never put into a
+// connection string (it goes straight into the driver's config), so driver
+// errors cannot echo it.
+type Config struct {
+	// Host is the DNS name or IP address of the instance.
+	Host string
+	// Port is the TCP port; 0 means 1433.
+	Port int
+	// Username and Password of a SQL login.
+	Username, Password string
+	// Encrypt is the TDS encryption mode; empty means EncryptOptional.
+	Encrypt EncryptMode
+	// CACertPEM, when set, holds the PEM certificates that sign the
+	// server's certificate; otherwise the system roots are used.
+	CACertPEM []byte
+	// TrustServerCertificate skips certificate verification. Insecure: for
+	// development only.
+	TrustServerCertificate bool
+	// Database the connections use; empty means master. Keep master for
+	// backup and restore work: RESTORE fails (3102) when the restoring
+	// session uses the target database.
+	Database string
+	// AppName is the program_name the server sees; empty means "understudy".
+	AppName string
+	// ConnectTimeout bounds dialing a connection; 0 means 15s.
+	ConnectTimeout time.Duration
+	// StatementTimeout bounds every ordinary statement; 0 means 30s.
+	StatementTimeout time.Duration
+	// BackupRestoreTimeout bounds BACKUP and RESTORE statements, which can
+	// run much longer; 0 means 2h.
+	BackupRestoreTimeout time.Duration
+	// MaxOpenConns limits the connection pool; 0 means 4.
+	MaxOpenConns int
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.Port == 0 {
+		c.Port = DefaultPort
+	}
+	if c.Encrypt == "" {
+		c.Encrypt = EncryptOptional
+	}
+	if c.Database == "" {
+		c.Database = DefaultDatabase
+	}
+	if c.AppName == "" {
+		c.AppName = DefaultAppName
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.StatementTimeout == 0 {
+		c.StatementTimeout = DefaultStatementTimeout
+	}
+	if c.BackupRestoreTimeout == 0 {
+		c.BackupRestoreTimeout = DefaultBackupRestoreTimeout
+	}
+	if c.MaxOpenConns == 0 {
+		c.MaxOpenConns = DefaultMaxOpenConns
+	}
+	return c
+}
+
+// Validate checks the settings without connecting.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.Host == "" {
+		errs = append(errs, errors.New("host is required"))
+	}
+	if c.Port < 1 || c.Port > math.MaxUint16 {
+		errs = append(errs, fmt.Errorf("port %d out of range 1-65535", c.Port))
+	}
+	if c.Username == "" {
+		errs = append(errs, errors.New("username is required"))
+	}
+	if _, err := c.Encrypt.driverValue(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := validateIdentifier(c.Database); err != nil {
+		errs = append(errs, fmt.Errorf("database: %w", err))
+	}
+	if len(c.CACertPEM) > 0 && !x509.NewCertPool().AppendCertsFromPEM(c.CACertPEM) {
+		errs = append(errs, errors.New("CA certificate: no PEM certificate found"))
+	}
+	for name, d := range map[string]time.Duration{"connect": c.ConnectTimeout, "statement": c.StatementTimeout, "backup/restore": c.BackupRestoreTimeout} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s timeout %v is negative", name, d))
+		}
+	}
+	if c.MaxOpenConns < 0 {
+		errs = append(errs, fmt.Errorf("max open connections %d is negative", c.MaxOpenConns))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("invalid SQL Server config for %s: %w", c.Address(), err)
+	}
+	return nil
+}
+
+// Address returns host:port.
+func (c Config) Address() string {
+	port := c.Port
+	if port == 0 {
+		port = DefaultPort
+	}
+	return net.JoinHostPort(c.Host, strconv.Itoa(port))
+}
+
+// String describes the settings without the password.
+func (c Config) String() string {
+	c = c.withDefaults()
+	pw := "<none>"
+	if c.Password != "" {
+		pw = "<redacted>"
+	}
+	return fmt.Sprintf("sqlserver{%s user=%s password=%s database=%s encrypt=%s ca=%t app=%s}",
+		c.Address(), c.Username, pw, c.Database, c.Encrypt, len(c.CACertPEM) > 0, c.AppName)
+}
+
+// GoString is String, so that %#v does not print the password either.
+func (c Config) GoString() string { return c.String() }
+
+// driverConfig builds go-mssqldb's configuration. The connection string
+// handed to msdsn.Parse carries no password; the password is set on the
+// parsed config afterwards.
+func (c Config) driverConfig() (msdsn.Config, error) {
+	c = c.withDefaults()
+	if err := c.Validate(); err != nil {
+		return msdsn.Config{}, err
+	}
+	encrypt, _ := c.Encrypt.driverValue()
+	q := url.Values{}
+	q.Set("database", c.Database)
+	q.Set("encrypt", encrypt)
+	q.Set("app name", c.AppName)
+	q.Set("dial timeout", strconv.Itoa(int(math.Ceil(c.ConnectTimeout.Seconds()))))
+	q.Set("TrustServerCertificate", strconv.FormatBool(c.TrustServerCertificate))
+	u := url.URL{Scheme: "sqlserver", User: url.User(c.Username), Host: c.Address(), RawQuery: q.Encode()}
+	cfg, err := msdsn.Parse(u.String())
+	if err != nil {
+		return msdsn.Config{}, fmt.Errorf("connection settings for %s: %w", c.Address(), err)
+	}
+	cfg.Password = c.Password
+	cfg.DialTimeout = c.ConnectTimeout
+	if len(c.CACertPEM) > 0 && cfg.TLSConfig != nil {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(c.CACertPEM)
+		cfg.TLSConfig.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// connector returns a go-mssqldb connector for c.
+func (c Config) connector() (*mssql.Connector, error) {
+	cfg, err := c.driverConfig()
+	if err != nil {
+		return nil, err
+	}
+	return mssql.NewConnectorConfig(cfg), nil
+}

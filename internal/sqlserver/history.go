@@ -1,0 +1,123 @@
+package sqlserver
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+)
+
+// BackupRecord is a backup taken on the instance, from msdb.dbo.backupset
+// and backupmediafamily.
+type BackupRecord struct {
+	BackupFile
+	// BackupSetID is msdb's backup_set_id.
+	BackupSetID int64
+	// StartedAt is backup_start_date.
+	StartedAt time.Time
+	// ServerName is the server that took the backup.
+	ServerName string
+}
+
+// BackupHistory returns the full ('D') and log ('L') backups of db that
+// finished at or after since, oldest first. Backup sets that msdb records
+// because they were restored here (restorehistory) are left out: they were
+// taken elsewhere.
+//
+// msdb stores dates in the server's local time; the operator's servers run
+// in UTC, so the times are read and compared as UTC.
+func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) ([]BackupRecord, error) {
+	if err := validateIdentifier(db); err != nil {
+		return nil, fmt.Errorf("backup history: %w", err)
+	}
+	sinceParam := mssql.DateTime1(clampToDatetime(since).UTC())
+	restored := map[int64]bool{}
+	err := c.query(ctx, func(r *sql.Rows) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		restored[id] = true
+		return nil
+	}, `SELECT rh.backup_set_id FROM msdb.dbo.restorehistory rh WHERE rh.restore_date >= @p1`, sinceParam)
+	if err != nil {
+		return nil, fmt.Errorf("backup history of %s on %s: restore history: %w", db, c.Address(), err)
+	}
+	var out []BackupRecord
+	err = c.query(ctx, func(r *sql.Rows) error {
+		var rec BackupRecord
+		var typ string
+		var first, last, checkpoint, base sql.NullString
+		var started, finished sql.NullTime
+		var server sql.NullString
+		if err := r.Scan(&rec.BackupSetID, &typ, &rec.Database, &first, &last, &checkpoint, &base,
+			&started, &finished, &rec.IsCopyOnly, &server, &rec.Path); err != nil {
+			return err
+		}
+		if restored[rec.BackupSetID] {
+			return nil
+		}
+		var err error
+		if rec.FirstLSN, err = parseNullLSN(first); err != nil {
+			return fmt.Errorf("first_lsn: %w", err)
+		}
+		if rec.LastLSN, err = parseNullLSN(last); err != nil {
+			return fmt.Errorf("last_lsn: %w", err)
+		}
+		if rec.CheckpointLSN, err = parseNullLSN(checkpoint); err != nil {
+			return fmt.Errorf("checkpoint_lsn: %w", err)
+		}
+		if rec.DatabaseBackupLSN, err = parseNullLSN(base); err != nil {
+			return fmt.Errorf("database_backup_lsn: %w", err)
+		}
+		rec.Type = backupTypeFromMsdb(typ)
+		rec.StartedAt = asUTC(started)
+		rec.FinishedAt = asUTC(finished)
+		rec.ServerName = server.String
+		out = append(out, rec)
+		return nil
+	}, `SELECT bs.backup_set_id, bs.type, bs.database_name, bs.first_lsn, bs.last_lsn, bs.checkpoint_lsn, bs.database_backup_lsn,
+	           bs.backup_start_date, bs.backup_finish_date, bs.is_copy_only, bs.server_name, bmf.physical_device_name
+	    FROM msdb.dbo.backupset bs
+	    JOIN msdb.dbo.backupmediafamily bmf ON bmf.media_set_id = bs.media_set_id
+	    WHERE bs.database_name = @p1 AND bs.backup_finish_date >= @p2 AND bs.type IN ('D', 'L')
+	    ORDER BY bs.backup_finish_date, bs.backup_set_id`, db, sinceParam)
+	if err != nil {
+		return nil, fmt.Errorf("backup history of %s on %s: %w", db, c.Address(), err)
+	}
+	return out, nil
+}
+
+// minDatetime is the smallest value of SQL Server's datetime type.
+var minDatetime = time.Date(1753, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// clampToDatetime keeps t within datetime's range (a zero since means "all
+// history").
+func clampToDatetime(t time.Time) time.Time {
+	if t.Before(minDatetime) {
+		return minDatetime
+	}
+	return t
+}
+
+// backupTypeFromMsdb maps backupset.type.
+func backupTypeFromMsdb(t string) BackupType {
+	switch t {
+	case "D":
+		return BackupFull
+	case "L":
+		return BackupLog
+	}
+	return BackupOther
+}
+
+// asUTC reads a datetime column (server local time, UTC on our servers).
+func asUTC(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	v := t.Time
+	return time.Date(v.Year(), v.Month(), v.Day(), v.Hour(), v.Minute(), v.Second(), v.Nanosecond(), time.UTC)
+}

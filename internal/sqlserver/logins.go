@@ -1,0 +1,187 @@
+package sqlserver
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// Login is a SQL login as copied between members: the same SID keeps the
+// database users mapped after a failover, and the same password hash lets
+// applications keep their password.
+type Login struct {
+	Name string
+	// SID is the login's security identifier (1 to 85 bytes).
+	SID []byte
+	// PasswordHash is sys.sql_logins.password_hash. It is a secret:
+	// String and GoString do not print it.
+	PasswordHash []byte
+	// Disabled is sys.sql_logins.is_disabled.
+	Disabled bool
+}
+
+// String describes the login without its password hash.
+func (l Login) String() string {
+	return fmt.Sprintf("login{%s sid=0x%X disabled=%t}", l.Name, l.SID, l.Disabled)
+}
+
+// GoString is String, so that %#v does not print the hash either.
+func (l Login) GoString() string { return l.String() }
+
+// Limits of sys.sql_logins columns.
+const (
+	maxSIDBytes          = 85
+	maxPasswordHashBytes = 256
+)
+
+// saSID is the SID of the sa login (which may be renamed).
+var saSID = []byte{0x01}
+
+func (l Login) validate() error {
+	if err := validateIdentifier(l.Name); err != nil {
+		return fmt.Errorf("login name: %w", err)
+	}
+	if len(l.SID) == 0 || len(l.SID) > maxSIDBytes {
+		return fmt.Errorf("login %s: SID of %d bytes, want 1 to %d", l.Name, len(l.SID), maxSIDBytes)
+	}
+	if len(l.PasswordHash) == 0 || len(l.PasswordHash) > maxPasswordHashBytes {
+		return fmt.Errorf("login %s: password hash of %d bytes, want 1 to %d", l.Name, len(l.PasswordHash), maxPasswordHashBytes)
+	}
+	return nil
+}
+
+// Logins returns the SQL logins of the instance except sa and the
+// ##...## system logins.
+func (c *Client) Logins(ctx context.Context) ([]Login, error) {
+	var out []Login
+	err := c.query(ctx, func(r *sql.Rows) error {
+		var l Login
+		if err := r.Scan(&l.Name, &l.SID, &l.PasswordHash, &l.Disabled); err != nil {
+			return err
+		}
+		if bytes.Equal(l.SID, saSID) || strings.EqualFold(l.Name, "sa") ||
+			(strings.HasPrefix(l.Name, "##") && strings.HasSuffix(l.Name, "##")) {
+			return nil
+		}
+		out = append(out, l)
+		return nil
+	}, `SELECT name, sid, password_hash, is_disabled FROM sys.sql_logins ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list logins on %s: %w", c.Address(), err)
+	}
+	return out, nil
+}
+
+// LoginChange is what EnsureLogin did.
+type LoginChange int
+
+// Login changes.
+const (
+	// LoginUnchanged: the login existed with the same SID, hash and
+	// enabled state.
+	LoginUnchanged LoginChange = iota
+	// LoginCreated: the login was created with the given SID and hash (and
+	// disabled if it is disabled on the source).
+	LoginCreated
+	// LoginUpdated: the login existed with the same SID; its password hash
+	// (the password changed on the source) or its enabled state was
+	// brought in line.
+	LoginUpdated
+)
+
+// String returns "Unchanged", "Created" or "Updated".
+func (c LoginChange) String() string {
+	switch c {
+	case LoginCreated:
+		return "Created"
+	case LoginUpdated:
+		return "Updated"
+	}
+	return "Unchanged"
+}
+
+// LoginSIDMismatchError reports a login that exists with another SID: it
+// cannot be fixed without dropping it, which the operator leaves to a human.
+type LoginSIDMismatchError struct {
+	Name              string
+	ExistingSID, Want []byte
+}
+
+func (e *LoginSIDMismatchError) Error() string {
+	return fmt.Sprintf("login %s exists with SID 0x%X, want 0x%X", e.Name, e.ExistingSID, e.Want)
+}
+
+// EnsureLogin makes the instance have login l with l's SID, password hash
+// and enabled state: it is created when missing (CREATE LOGIN ... WITH
+// PASSWORD = 0x... HASHED, SID = 0x..., CHECK_POLICY = OFF), and its hash
+// and enabled state are updated when they differ. A login of the same name
+// with another SID is a *LoginSIDMismatchError. The hash and SID are
+// written as hex literals built from the bytes; the name is quoted.
+func (c *Client) EnsureLogin(ctx context.Context, l Login) (LoginChange, error) {
+	if err := l.validate(); err != nil {
+		return LoginUnchanged, fmt.Errorf("ensure login: %w", err)
+	}
+	quoted, err := QuoteName(l.Name)
+	if err != nil {
+		return LoginUnchanged, fmt.Errorf("ensure login: %w", err)
+	}
+	var existing *Login
+	err = c.query(ctx, func(r *sql.Rows) error {
+		var e Login
+		if err := r.Scan(&e.Name, &e.SID, &e.PasswordHash, &e.Disabled); err != nil {
+			return err
+		}
+		existing = &e
+		return nil
+	}, `SELECT name, sid, password_hash, is_disabled FROM sys.sql_logins WHERE name = @p1`, l.Name)
+	if err != nil {
+		return LoginUnchanged, fmt.Errorf("ensure login %s on %s: %w", l.Name, c.Address(), err)
+	}
+	hash := hexLiteral(l.PasswordHash)
+	// A server message may quote the statement: keep the hash out of it.
+	run := func(what, stmt string) error {
+		if err := c.exec(ctx, stmt); err != nil {
+			return fmt.Errorf("%s login %s on %s: %w", what, l.Name, c.Address(), redactSecret(err, hash))
+		}
+		return nil
+	}
+	change := LoginUnchanged
+	switch {
+	case existing == nil:
+		if err := run("create", "CREATE LOGIN "+quoted+" WITH PASSWORD = "+hash+" HASHED, SID = "+hexLiteral(l.SID)+
+			", CHECK_POLICY = OFF, CHECK_EXPIRATION = OFF"); err != nil {
+			return LoginUnchanged, err
+		}
+		existing = &Login{Name: l.Name, SID: l.SID, PasswordHash: l.PasswordHash}
+		change = LoginCreated
+	case !bytes.Equal(existing.SID, l.SID):
+		return LoginUnchanged, &LoginSIDMismatchError{Name: l.Name, ExistingSID: existing.SID, Want: l.SID}
+	case !bytes.Equal(existing.PasswordHash, l.PasswordHash):
+		if err := run("update password of", "ALTER LOGIN "+quoted+" WITH PASSWORD = "+hash+" HASHED"); err != nil {
+			return LoginUnchanged, err
+		}
+		change = LoginUpdated
+	}
+	if existing.Disabled != l.Disabled {
+		action := "ENABLE"
+		if l.Disabled {
+			action = "DISABLE"
+		}
+		if err := run(strings.ToLower(action), "ALTER LOGIN "+quoted+" "+action); err != nil {
+			return change, err
+		}
+		if change == LoginUnchanged {
+			change = LoginUpdated
+		}
+	}
+	return change, nil
+}
+
+// hexLiteral renders bytes as a T-SQL binary literal, 0x0102AB. Only hex
+// digits follow the 0x, whatever the bytes are.
+func hexLiteral(b []byte) string {
+	return "0x" + strings.ToUpper(hex.EncodeToString(b))
+}
