@@ -173,7 +173,11 @@ func (w *world) input(g *v1alpha1.FailoverGroup) failover.Input {
 			Paused:          g.Spec.Failover.Paused,
 			DetectionWindow: seconds(g.Spec.HealthCheck.PeriodSeconds * g.Spec.HealthCheck.FailureThreshold),
 		},
-		SwitchoverTo: g.Annotations[v1alpha1.AnnotationSwitchoverTo],
+		SwitchoverTo:    g.Annotations[v1alpha1.AnnotationSwitchoverTo],
+		ForceFailoverTo: g.Annotations[v1alpha1.AnnotationForceFailover],
+	}
+	if g.Spec.Failover.MaxDataLoss != nil {
+		in.Policy.MaxDataLoss = g.Spec.Failover.MaxDataLoss.Duration
 	}
 	if w.lease != nil {
 		d := lease.Duration(w.lease)
@@ -188,6 +192,9 @@ func (w *world) input(g *v1alpha1.FailoverGroup) failover.Input {
 	for i, m := range g.Spec.Members {
 		h := w.health[m.Name]
 		mv := failover.MemberView{Name: m.Name, Priority: m.Priority, Index: i, Known: h.known, Healthy: h.healthy}
+		if g.Spec.SQLServer != nil {
+			mv.Position, mv.DataBehind = dataPosition(prev[m.Name].Databases, len(g.Spec.SQLServer.Databases))
+		}
 		if h.healthy {
 			mv.HealthySince = w.now
 			if p, ok := prev[m.Name]; ok && p.Healthy && p.HealthySince != nil {

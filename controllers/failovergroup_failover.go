@@ -134,7 +134,7 @@ func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.Fai
 		return ctrl.Result{Requeue: true}, false, r.recordStep(ctx, g, w)
 	}
 	view := w.input(g).Lease
-	if p.Reason == failover.ReasonFailover && holder != "" && !view.Expired(w.now) {
+	if unplanned(p.Reason) && holder != "" && !view.Expired(w.now) {
 		return ctrl.Result{RequeueAfter: view.ExpiresAt().Sub(w.now)}, false, nil
 	}
 	l, err := r.Leases.Take(ctx, g, w.lease, p.To, w.leaseDuration(g), w.now)
@@ -170,7 +170,7 @@ func (r *FailoverGroupReconciler) complete(ctx context.Context, g *v1alpha1.Fail
 	g.Status.LastFailover = &v1alpha1.FailoverRecord{From: p.From, To: p.To, Reason: p.Reason, StartedAt: p.StartedAt, CompletedAt: &now}
 	g.Status.FailoverCount++
 	g.Status.InProgress = nil
-	if p.Reason == failover.ReasonFailover && p.From != "" {
+	if unplanned(p.Reason) && p.From != "" {
 		markFenced(g, p.From)
 	}
 	if err := r.writeStatus(ctx, g, w, rr, nil); err != nil {
@@ -181,19 +181,30 @@ func (r *FailoverGroupReconciler) complete(ctx context.Context, g *v1alpha1.Fail
 	failoverDuration.WithLabelValues(p.Reason).Observe(now.Sub(p.StartedAt.Time).Seconds())
 	r.eventCompleted(ctx, g, p, now.Sub(p.StartedAt.Time))
 	if p.Reason == failover.ReasonSwitchover && g.Annotations[v1alpha1.AnnotationSwitchoverTo] == p.To {
-		if err := r.clearSwitchoverRequest(ctx, g); err != nil {
+		if err := r.clearAnnotation(ctx, g, v1alpha1.AnnotationSwitchoverTo); err != nil {
+			return err
+		}
+	}
+	if p.Reason == failover.ReasonForced && g.Annotations[v1alpha1.AnnotationForceFailover] == p.To {
+		if err := r.clearAnnotation(ctx, g, v1alpha1.AnnotationForceFailover); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// clearSwitchoverRequest removes the switchover annotation.
-func (r *FailoverGroupReconciler) clearSwitchoverRequest(ctx context.Context, g *v1alpha1.FailoverGroup) error {
+// unplanned reports whether a move happens because the active member failed: the Lease must expire
+// first and the old member stays fenced.
+func unplanned(reason string) bool {
+	return reason == failover.ReasonFailover || reason == failover.ReasonForced
+}
+
+// clearAnnotation removes a request annotation once it is done.
+func (r *FailoverGroupReconciler) clearAnnotation(ctx context.Context, g *v1alpha1.FailoverGroup, key string) error {
 	patch := client.MergeFrom(g.DeepCopy())
-	delete(g.Annotations, v1alpha1.AnnotationSwitchoverTo)
+	delete(g.Annotations, key)
 	if err := r.Patch(ctx, g, patch); err != nil {
-		return fmt.Errorf("remove switchover annotation: %w", err)
+		return fmt.Errorf("remove annotation %s: %w", key, err)
 	}
 	return nil
 }
@@ -216,6 +227,9 @@ func (r *FailoverGroupReconciler) eventStarted(g *v1alpha1.FailoverGroup) {
 		r.event(g, corev1.EventTypeNormal, "Electing", "Elect", "electing %s as the active member", p.To)
 	case failover.ReasonFailover:
 		r.event(g, corev1.EventTypeWarning, "FailoverStarted", "Failover", "active member %s is down: failing over to %s", p.From, p.To)
+	case failover.ReasonForced:
+		r.event(g, corev1.EventTypeWarning, "FailoverStarted", "Failover",
+			"active member %s is down: failing over to %s beyond maxDataLoss, as forced by annotation", p.From, p.To)
 	default:
 		r.event(g, corev1.EventTypeNormal, p.Reason+"Started", p.Reason, "%s from %s to %s started", p.Reason, p.From, p.To)
 	}
@@ -228,7 +242,7 @@ func (r *FailoverGroupReconciler) eventCompleted(ctx context.Context, g *v1alpha
 	}
 	r.event(g, corev1.EventTypeNormal, p.Reason+"Completed", p.Reason, "%s from %s to %s completed in %s", p.Reason, p.From, p.To, took)
 	ev := notify.EventFailover
-	if p.Reason != failover.ReasonFailover {
+	if !unplanned(p.Reason) {
 		ev = notify.EventSwitchover
 	}
 	if p.Reason == failover.ReasonFailback {

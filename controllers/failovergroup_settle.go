@@ -41,8 +41,13 @@ func (r *FailoverGroupReconciler) settle(ctx context.Context, g *v1alpha1.Failov
 	case failover.ActionSwitchoverDone:
 		meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionSwitchover,
 			Status: metav1.ConditionTrue, Reason: "Completed", Message: d.Message, ObservedGeneration: g.Generation})
-		if err := r.clearSwitchoverRequest(ctx, g); err != nil {
+		if err := r.clearAnnotation(ctx, g, v1alpha1.AnnotationSwitchoverTo); err != nil {
 			return err
+		}
+	case failover.ActionFailoverRefused:
+		if c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionFailoverRequired); c == nil || c.Message != d.Message {
+			r.event(g, corev1.EventTypeWarning, "FailoverRefused", "Failover", "%s", d.Message)
+			r.notify(ctx, g, notify.Event{Event: notify.EventFailoverRefused, From: d.From, To: d.To, Reason: d.Message})
 		}
 	case failover.ActionFailoverRequired:
 		if c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionFailoverRequired); c == nil || c.Status != metav1.ConditionTrue {

@@ -190,6 +190,8 @@ func (r *FailoverGroupReconciler) setPhaseAndConditions(g *v1alpha1.FailoverGrou
 	if d != nil {
 		if d.Action == failover.ActionFailoverRequired {
 			set(v1alpha1.ConditionFailoverRequired, true, "FailoverRequired", d.Message)
+		} else if d.Action == failover.ActionFailoverRefused {
+			set(v1alpha1.ConditionFailoverRequired, true, "MaxDataLossExceeded", d.Message)
 		} else if p == nil {
 			set(v1alpha1.ConditionFailoverRequired, false, "NotRequired", "no failover needed")
 		}
@@ -198,7 +200,7 @@ func (r *FailoverGroupReconciler) setPhaseAndConditions(g *v1alpha1.FailoverGrou
 	switch {
 	case g.Spec.Failover.Paused && p == nil:
 		g.Status.Phase = v1alpha1.PhasePaused
-	case p != nil && p.Reason == failover.ReasonFailover:
+	case p != nil && unplanned(p.Reason):
 		g.Status.Phase = v1alpha1.PhaseFailingOver
 	case p != nil && p.Reason == failover.ReasonInitialElection:
 		g.Status.Phase = v1alpha1.PhaseInitializing

@@ -119,6 +119,14 @@ func decideWithActive(in Input, active string) Decision {
 			RequeueAfter: until(in.Now, in.Lease.ExpiresAt()),
 			Message:      fmt.Sprintf("active member %q is down; its Lease expires at %s", active, in.Lease.ExpiresAt().UTC().Format("15:04:05.000"))}
 	}
+	if limit := in.Policy.MaxDataLoss; limit > 0 && best.DataBehind != nil && *best.DataBehind > limit {
+		if in.ForceFailoverTo != best.Name {
+			return Decision{Action: ActionFailoverRefused, From: active, To: best.Name,
+				Message: fmt.Sprintf("active member %q is down; %q is %s behind, more than maxDataLoss %s: not promoted automatically (annotate understudy.dev/force-failover=%s to accept the loss)",
+					active, best.Name, best.DataBehind.Round(time.Second), limit, best.Name)}
+		}
+		return Decision{Action: ActionFailover, From: active, To: best.Name, Reason: ReasonForced}
+	}
 	return Decision{Action: ActionFailover, From: active, To: best.Name, Reason: ReasonFailover}
 }
 

@@ -30,6 +30,16 @@ func auto() Policy {
 	return Policy{Mode: v1alpha1.FailoverAutomatic, Failback: v1alpha1.FailbackNever, FailbackDelay: 5 * time.Minute, DetectionWindow: 6 * time.Second}
 }
 
+type decideCase struct {
+	name        string
+	in          Input
+	wantAction  Action
+	wantFrom    string
+	wantTo      string
+	wantRenew   bool
+	wantRequeue time.Duration
+}
+
 func TestDecide(t *testing.T) {
 	withFailback := auto()
 	withFailback.Failback = v1alpha1.FailbackAutomatic
@@ -40,15 +50,7 @@ func TestDecide(t *testing.T) {
 	recentlyHealthy := healthy("a", 200, 0)
 	recentlyHealthy.HealthySince = t0.Add(-time.Minute)
 
-	tests := []struct {
-		name        string
-		in          Input
-		wantAction  Action
-		wantFrom    string
-		wantTo      string
-		wantRenew   bool
-		wantRequeue time.Duration
-	}{
+	tests := []decideCase{
 		{name: "initial election picks the highest priority",
 			in:         Input{Members: []MemberView{healthy("a", 100, 0), healthy("b", 200, 1)}, Policy: auto()},
 			wantAction: ActionElect, wantTo: "b"},
@@ -146,6 +148,24 @@ func TestDecide(t *testing.T) {
 			in:         Input{Now: t0, Members: []MemberView{healthy("a", 200, 0), healthy("b", 100, 1)}, Lease: heldBy("a", 0), Policy: auto(), SwitchoverTo: "a"},
 			wantAction: ActionSwitchoverDone, wantTo: "a"},
 	}
+	behind := func(m MemberView, d time.Duration) MemberView {
+		m.DataBehind = &d
+		return m
+	}
+	limited := auto()
+	limited.MaxDataLoss = 5 * time.Minute
+	tests = append(tests,
+		decideCase{name: "candidate within maxDataLoss is promoted",
+			in:         Input{Now: t0, Members: []MemberView{down("a", 100, 0), behind(healthy("b", 50, 1), time.Minute)}, Lease: heldBy("a", time.Minute), Policy: limited},
+			wantAction: ActionFailover, wantFrom: "a", wantTo: "b"},
+		decideCase{name: "candidate beyond maxDataLoss is refused",
+			in:         Input{Now: t0, Members: []MemberView{down("a", 100, 0), behind(healthy("b", 50, 1), 10*time.Minute)}, Lease: heldBy("a", time.Minute), Policy: limited},
+			wantAction: ActionFailoverRefused, wantFrom: "a", wantTo: "b"},
+		decideCase{name: "force-failover annotation accepts the loss",
+			in: Input{Now: t0, Members: []MemberView{down("a", 100, 0), behind(healthy("b", 50, 1), 10*time.Minute)}, Lease: heldBy("a", time.Minute), Policy: limited,
+				ForceFailoverTo: "b"},
+			wantAction: ActionFailover, wantFrom: "a", wantTo: "b"},
+	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.in.Now.IsZero() {

@@ -26,6 +26,9 @@ const (
 	ActionFailoverRequired Action = "FailoverRequired"
 	// ActionNoCandidate: the active member is down (or none holds the role) and no member can take it.
 	ActionNoCandidate Action = "NoCandidate"
+	// ActionFailoverRefused: the best candidate is further behind than maxDataLoss; a person decides
+	// (annotation understudy.dev/force-failover=<member>).
+	ActionFailoverRefused Action = "FailoverRefused"
 )
 
 // Reasons recorded in status.lastFailover and metrics.
@@ -34,6 +37,7 @@ const (
 	ReasonFailover        = "Failover"
 	ReasonSwitchover      = "Switchover"
 	ReasonFailback        = "Failback"
+	ReasonForced          = "Forced"
 )
 
 // Decision is the outcome of Decide.

@@ -21,6 +21,9 @@ type MemberView struct {
 	// Position is how much data the member holds (SQL Server: the lowest restored LSN over the
 	// group's databases); nil when unknown or not applicable. Higher wins a priority tie.
 	Position *big.Int
+	// DataBehind is how far the member's restored data trails the newest shipped backup (SQL
+	// Server standbys); nil when unknown or not applicable.
+	DataBehind *time.Duration
 }
 
 // LeaseView is the group's Lease as the decision sees it.
@@ -52,6 +55,9 @@ type Policy struct {
 	// DetectionWindow is period x failureThreshold: how long the initial election waits for every
 	// member's first probe result before electing among those it knows.
 	DetectionWindow time.Duration
+	// MaxDataLoss refuses an automatic failover to a candidate whose DataBehind is larger; 0 means
+	// no limit.
+	MaxDataLoss time.Duration
 }
 
 // Progress is a failover under way (status.inProgress).
@@ -71,6 +77,9 @@ type Input struct {
 	InProgress *Progress
 	// SwitchoverTo is the value of the understudy.dev/switchover-to annotation.
 	SwitchoverTo string
+	// ForceFailoverTo is the value of the understudy.dev/force-failover annotation: the member that
+	// may be promoted even beyond MaxDataLoss.
+	ForceFailoverTo string
 }
 
 func (in Input) member(name string) (MemberView, bool) {

@@ -1,0 +1,33 @@
+package controllers
+
+import (
+	"math/big"
+	"time"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+)
+
+// dataPosition summarises a SQL Server member's restored data for the failover decision: the
+// lowest restored LSN over the group's databases (a member is only as current as its least
+// current database) and the largest restore lag. Both are nil unless every database has a known
+// position.
+func dataPosition(dbs []v1alpha1.DatabasePosition, want int) (*big.Int, *time.Duration) {
+	if want == 0 || len(dbs) < want {
+		return nil, nil
+	}
+	var lowest *big.Int
+	var lag time.Duration
+	for _, d := range dbs {
+		lsn, ok := new(big.Int).SetString(d.LSN, 10)
+		if !ok {
+			return nil, nil
+		}
+		if lowest == nil || lsn.Cmp(lowest) < 0 {
+			lowest = lsn
+		}
+		if l := time.Duration(d.LagSeconds) * time.Second; l > lag {
+			lag = l
+		}
+	}
+	return lowest, &lag
+}

@@ -1,0 +1,58 @@
+package controllers_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/controllers"
+)
+
+var _ = Describe("maxDataLoss", func() {
+	It("refuses to promote a standby too far behind until forced by annotation", func() {
+		ns := newNamespace()
+		mgr := startManager(ns, controllers.Options{})
+		DeferCleanup(mgr.Stop)
+		a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
+		DeferCleanup(b.Stop)
+		g := groupOf(ns, "sales", memberAt("a", 200, a), memberAt("b", 100, b))
+		g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"},
+			Databases: []v1alpha1.DatabaseName{"Sales"}}
+		g.Spec.Failover.MaxDataLoss = &metav1.Duration{Duration: 5 * time.Minute}
+		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
+		Eventually(func() v1alpha1.Phase { return getGroup(ns, "sales").Status.Phase }).Should(Equal(v1alpha1.PhaseActive))
+
+		// The standby's restore position, as log shipping reports it: 10 minutes behind.
+		Expect(retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+			cur := getGroup(ns, "sales")
+			for i := range cur.Status.Members {
+				if cur.Status.Members[i].Name == "b" {
+					cur.Status.Members[i].Databases = []v1alpha1.DatabasePosition{{Name: "Sales", LSN: "42000000001200001", LagSeconds: 600}}
+				}
+			}
+			return k8sClient.Status().Update(suiteCtx, cur)
+		})).To(Succeed())
+
+		a.Stop()
+		Eventually(func() string {
+			if c := conditionOf(ns, "sales", v1alpha1.ConditionFailoverRequired); c != nil && c.Status == metav1.ConditionTrue {
+				return c.Reason
+			}
+			return ""
+		}).Should(Equal("MaxDataLossExceeded"))
+		Expect(conditionOf(ns, "sales", v1alpha1.ConditionFailoverRequired).Message).To(ContainSubstring("understudy.dev/force-failover=b"))
+		Consistently(func() string { return activeOf(ns, "sales") }, 4*time.Second).Should(Equal("a"))
+
+		updateGroup(ns, "sales", func(g *v1alpha1.FailoverGroup) {
+			g.Annotations = map[string]string{v1alpha1.AnnotationForceFailover: "b"}
+		})
+		Eventually(func() string { return getGroup(ns, "sales").Status.LastFailover.Reason }).Should(Equal("Forced"))
+		Expect(activeOf(ns, "sales")).To(Equal("b"))
+		Eventually(func() map[string]string { return getGroup(ns, "sales").Annotations }).ShouldNot(HaveKey(v1alpha1.AnnotationForceFailover))
+		Eventually(func() map[string]string { return selectorOf(ns, "sales") }).Should(Equal(map[string]string{"member": "b"}))
+	})
+})
