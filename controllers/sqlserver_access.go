@@ -1,0 +1,124 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/sqlserver"
+)
+
+// Keys of the Secrets that spec.sqlServer refers to.
+const (
+	secretKeyUsername = "username"
+	secretKeyPassword = "password"
+	secretKeyCACert   = "ca.crt"
+)
+
+// sqlCredentials reads the login and CA of a SQL Server group. Errors name the Secret and key,
+// never their content.
+func sqlCredentials(ctx context.Context, reader client.Reader, g *v1alpha1.FailoverGroup) (sqlserver.Config, error) {
+	spec := g.Spec.SQLServer
+	if spec == nil {
+		return sqlserver.Config{}, fmt.Errorf("group %s/%s has no spec.sqlServer", g.Namespace, g.Name)
+	}
+	var s corev1.Secret
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: spec.CredentialsSecretRef.Name}, &s); err != nil {
+		return sqlserver.Config{}, fmt.Errorf("read credentials secret %s: %w", spec.CredentialsSecretRef.Name, err)
+	}
+	cfg := sqlserver.Config{Username: string(s.Data[secretKeyUsername]), Password: string(s.Data[secretKeyPassword])}
+	if cfg.Username == "" || cfg.Password == "" {
+		return sqlserver.Config{}, fmt.Errorf("credentials secret %s needs keys %q and %q", spec.CredentialsSecretRef.Name, secretKeyUsername, secretKeyPassword)
+	}
+	if tls := spec.TLS; tls != nil {
+		cfg.Encrypt = sqlserver.EncryptMode(tls.Mode)
+		if tls.CASecretRef != nil {
+			var ca corev1.Secret
+			if err := reader.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: tls.CASecretRef.Name}, &ca); err != nil {
+				return sqlserver.Config{}, fmt.Errorf("read CA secret %s: %w", tls.CASecretRef.Name, err)
+			}
+			if cfg.CACertPEM = ca.Data[secretKeyCACert]; len(cfg.CACertPEM) == 0 {
+				return sqlserver.Config{}, fmt.Errorf("CA secret %s has no key %q", tls.CASecretRef.Name, secretKeyCACert)
+			}
+		}
+	}
+	return cfg, nil
+}
+
+// sqlEndpoint is where a member's SQL Server listens: its address, else its Ready pod's IP, on
+// address.port or spec.sqlServer.port. ok is false when the member has no reachable endpoint now.
+func sqlEndpoint(g *v1alpha1.FailoverGroup, m v1alpha1.Member, pods memberPods) (host string, port int, ok bool) {
+	port = int(g.Spec.SQLServer.Port)
+	switch {
+	case m.Address != nil:
+		host = m.Address.Host
+		if m.Address.Port != 0 {
+			port = int(m.Address.Port)
+		}
+	case pods.ready != nil:
+		host = pods.ready.Status.PodIP
+	default:
+		return "", 0, false
+	}
+	return host, port, true
+}
+
+// sqlClients keeps one connection pool per member, replaced when the member's endpoint or
+// credentials change. Safe for concurrent use.
+type sqlClients struct {
+	mu      sync.Mutex
+	clients map[string]cachedSQLClient
+}
+
+type cachedSQLClient struct {
+	fingerprint string
+	client      *sqlserver.Client
+}
+
+// fingerprint identifies a configuration without keeping its password in memory twice.
+func fingerprint(cfg sqlserver.Config) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00%s\x00%x\x00%v", cfg.Host, cfg.Port, cfg.Username, cfg.Password, cfg.Encrypt, cfg.CACertPEM, cfg.TrustServerCertificate)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// get returns the pool for key (e.g. "ns/group/member"), opening a new one when cfg changed.
+func (c *sqlClients) get(key string, cfg sqlserver.Config) (*sqlserver.Client, error) {
+	fp := fingerprint(cfg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.clients[key]; ok {
+		if cur.fingerprint == fp {
+			return cur.client, nil
+		}
+		_ = cur.client.Close()
+		delete(c.clients, key)
+	}
+	cl, err := sqlserver.Open(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open SQL Server connection to %s: %w", cfg.Address(), err)
+	}
+	if c.clients == nil {
+		c.clients = map[string]cachedSQLClient{}
+	}
+	c.clients[key] = cachedSQLClient{fingerprint: fp, client: cl}
+	return cl, nil
+}
+
+// forget closes the pools whose key starts with prefix (a deleted group: "ns/group/").
+func (c *sqlClients) forget(prefix string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, cur := range c.clients {
+		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
+			_ = cur.client.Close()
+			delete(c.clients, k)
+		}
+	}
+}
