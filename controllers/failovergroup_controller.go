@@ -41,6 +41,8 @@ type FailoverGroupReconciler struct {
 	Notifier  *notify.Dispatcher
 	Promoter  Promoter
 	Leases    *lease.Store
+	// SQLTargets gives the SQL Server health checker each address's login (nil: no SQL checks).
+	SQLTargets *sqlTargets
 	// AfterStep, when set, is called after each failover step is recorded in status; an error stops
 	// the reconcile there (tests use it to crash the operator in the middle of a failover).
 	AfterStep func(group string, step v1alpha1.FailoverStep) error
@@ -141,7 +143,7 @@ func (r *FailoverGroupReconciler) observe(ctx context.Context, g *v1alpha1.Failo
 	if err != nil {
 		return nil, err
 	}
-	health, err := r.observeHealth(g, key, pods)
+	health, err := r.observeHealth(ctx, g, key, pods)
 	if err != nil {
 		return nil, err
 	}

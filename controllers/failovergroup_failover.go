@@ -59,9 +59,13 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 			p.Step = v1alpha1.StepLeaseTaken
 
 		case v1alpha1.StepLeaseTaken:
-			if err := r.Promoter.Promote(ctx, g, p.From, p.To, p.Reason); err != nil {
+			report, err := r.Promoter.Promote(ctx, g, p.From, p.To, p.Reason)
+			if err != nil {
 				r.event(g, corev1.EventTypeWarning, "PromotionFailed", "Promote", "promoting %s failed: %v", p.To, err)
 				return ctrl.Result{}, fmt.Errorf("promote %s: %w", p.To, err)
+			}
+			if report.EstimatedDataLoss != nil {
+				p.EstimatedDataLoss = &metav1.Duration{Duration: *report.EstimatedDataLoss}
 			}
 			p.Step = v1alpha1.StepPromoted
 
@@ -167,7 +171,8 @@ func (r *FailoverGroupReconciler) route(ctx context.Context, g *v1alpha1.Failove
 // complete records the finished failover.
 func (r *FailoverGroupReconciler) complete(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress, rr *routingResult) error {
 	now := metav1.NewTime(r.Clock.Now())
-	g.Status.LastFailover = &v1alpha1.FailoverRecord{From: p.From, To: p.To, Reason: p.Reason, StartedAt: p.StartedAt, CompletedAt: &now}
+	g.Status.LastFailover = &v1alpha1.FailoverRecord{From: p.From, To: p.To, Reason: p.Reason, StartedAt: p.StartedAt,
+		CompletedAt: &now, EstimatedDataLoss: p.EstimatedDataLoss}
 	g.Status.FailoverCount++
 	g.Status.InProgress = nil
 	if unplanned(p.Reason) && p.From != "" {

@@ -1,7 +1,10 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
@@ -24,7 +27,7 @@ type memberHealth struct {
 // has just started probing again (a new pod, a changed address) needs successThreshold successes
 // before it counts as healthy if it was down before, so a member that failed never flaps back on
 // one lucky probe.
-func (r *FailoverGroupReconciler) observeHealth(g *v1alpha1.FailoverGroup, key string, pods map[string]memberPods) (map[string]memberHealth, error) {
+func (r *FailoverGroupReconciler) observeHealth(ctx context.Context, g *v1alpha1.FailoverGroup, key string, pods map[string]memberPods) (map[string]memberHealth, error) {
 	hc := g.Spec.HealthCheck
 	spec := probe.GroupSpec{
 		Period:           seconds(hc.PeriodSeconds),
@@ -45,6 +48,9 @@ func (r *FailoverGroupReconciler) observeHealth(g *v1alpha1.FailoverGroup, key s
 			continue
 		}
 		spec.Members = append(spec.Members, probe.MemberSpec{Name: m.Name, Target: t})
+	}
+	if err := r.registerSQLTargets(ctx, g, spec.Members); err != nil {
+		return nil, err
 	}
 	if err := r.Runner.Ensure(key, spec); err != nil {
 		return nil, fmt.Errorf("configure probes: %w", err)
@@ -75,4 +81,26 @@ func previousMembers(g *v1alpha1.FailoverGroup) map[string]v1alpha1.MemberStatus
 		out[m.Name] = m
 	}
 	return out
+}
+
+// registerSQLTargets tells the SQL Server health checker the group's login for each probed address.
+func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1alpha1.FailoverGroup, members []probe.MemberSpec) error {
+	if r.SQLTargets == nil || g.Spec.SQLServer == nil || g.Spec.HealthCheck.SQLServer == nil {
+		return nil
+	}
+	cfg, err := sqlCredentials(ctx, r.APIReader, g)
+	if err != nil {
+		return fmt.Errorf("configure SQL Server health checks: %w", err)
+	}
+	for _, m := range members {
+		host, port, err := net.SplitHostPort(m.Target.Address)
+		if err != nil {
+			return fmt.Errorf("member %s address %q: %w", m.Name, m.Target.Address, err)
+		}
+		c := cfg
+		c.Host = host
+		c.Port, _ = strconv.Atoi(port)
+		r.SQLTargets.set(m.Target.Address, c)
+	}
+	return nil
 }

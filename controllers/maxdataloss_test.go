@@ -15,7 +15,8 @@ import (
 var _ = Describe("maxDataLoss", func() {
 	It("refuses to promote a standby too far behind until forced by annotation", func() {
 		ns := newNamespace()
-		mgr := startManager(ns, controllers.Options{})
+		// Only the decision is under test here: the members are plain TCP listeners.
+		mgr := startManager(ns, controllers.Options{Promoter: controllers.GenericPromoter{}})
 		DeferCleanup(mgr.Stop)
 		a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
 		DeferCleanup(b.Stop)

@@ -25,6 +25,10 @@ type memberPods struct {
 
 // listMemberPods lists each member's pods in the group's namespace.
 func (r *FailoverGroupReconciler) listMemberPods(ctx context.Context, g *v1alpha1.FailoverGroup) (map[string]memberPods, error) {
+	return listMemberPods(ctx, r.Client, g)
+}
+
+func listMemberPods(ctx context.Context, r client.Reader, g *v1alpha1.FailoverGroup) (map[string]memberPods, error) {
 	out := make(map[string]memberPods, len(g.Spec.Members))
 	for _, m := range g.Spec.Members {
 		if m.PodSelector == nil || len(m.PodSelector.MatchLabels) == 0 {

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 )
@@ -11,12 +12,20 @@ import (
 // restores the remaining log backups and recovers the databases. Promote must be idempotent: it is
 // repeated when the operator restarts between promotion and routing.
 type Promoter interface {
-	Promote(ctx context.Context, g *v1alpha1.FailoverGroup, from, to string, reason string) error
+	Promote(ctx context.Context, g *v1alpha1.FailoverGroup, from, to string, reason string) (PromotionReport, error)
 }
 
-// noopPromoter is the generic promotion: nothing to do.
-type noopPromoter struct{}
+// PromotionReport is what a promotion measured.
+type PromotionReport struct {
+	// EstimatedDataLoss is the window of writes the new active member may not have (nil: unknown
+	// or not applicable).
+	EstimatedDataLoss *time.Duration
+}
 
-func (noopPromoter) Promote(context.Context, *v1alpha1.FailoverGroup, string, string, string) error {
-	return nil
+// GenericPromoter is the promotion of groups without a data path: nothing to do.
+type GenericPromoter struct{}
+
+// Promote does nothing.
+func (GenericPromoter) Promote(context.Context, *v1alpha1.FailoverGroup, string, string, string) (PromotionReport, error) {
+	return PromotionReport{}, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/internal/lease"
+	"github.com/understudy-dev/understudy/internal/logshipping"
 	"github.com/understudy-dev/understudy/internal/notify"
 	"github.com/understudy-dev/understudy/internal/probe"
 )
@@ -19,7 +20,8 @@ import (
 type Options struct {
 	// Clock tells the time; tests may inject another.
 	Clock clock.WithTicker
-	// Promoter promotes a member during a failover; nil means the generic (no-op) promotion.
+	// Promoter promotes a member during a failover; nil means the built-in one (nothing for generic
+	// groups; log restores and RESTORE WITH RECOVERY for SQL Server groups).
 	Promoter Promoter
 	// Checkers are the health checks by kind; nil means TCP and HTTP.
 	Checkers probe.Registry
@@ -35,11 +37,11 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	if opts.Promoter == nil {
-		opts.Promoter = noopPromoter{}
-	}
+	sql := &sqlGroups{reader: mgr.GetAPIReader()}
+	targets := &sqlTargets{}
 	if opts.Checkers == nil {
 		opts.Checkers = probe.NewRegistry()
+		opts.Checkers[probe.KindSQLServer] = logshipping.NewSQLChecker(targets.configFor)
 	}
 	if opts.ControllerName == "" {
 		opts.ControllerName = "failovergroup"
@@ -66,6 +68,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("add webhook dispatcher: %w", err)
 	}
 
+	leases := &lease.Store{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	fg := &FailoverGroupReconciler{
 		Client:      mgr.GetClient(),
 		APIReader:   mgr.GetAPIReader(),
@@ -76,12 +79,21 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Checkers:    opts.Checkers,
 		Notifier:    dispatcher,
 		Promoter:    opts.Promoter,
-		Leases:      &lease.Store{Client: mgr.GetClient(), Scheme: mgr.GetScheme()},
+		Leases:      leases,
 		AfterStep:   opts.AfterStep,
+		SQLTargets:  targets,
 		probeEvents: probeEvents,
+	}
+	if fg.Promoter == nil {
+		fg.Promoter = &sqlPromoter{groups: sql, r: fg}
 	}
 	if err := fg.SetupWithManager(mgr, opts.ControllerName); err != nil {
 		return fmt.Errorf("failovergroup controller: %w", err)
+	}
+	ls := &LogShippingReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: opts.Clock,
+		Recorder: mgr.GetEventRecorder("understudy-logshipping"), SQL: sql, Leases: leases}
+	if err := ls.SetupWithManager(mgr, opts.ControllerName+"-logshipping"); err != nil {
+		return fmt.Errorf("log shipping controller: %w", err)
 	}
 	return nil
 }

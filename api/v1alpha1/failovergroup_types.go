@@ -628,6 +628,9 @@ type FailoverProgress struct {
 	Step FailoverStep `json:"step"`
 	// StartedAt is when the failover began.
 	StartedAt metav1.Time `json:"startedAt"`
+	// EstimatedDataLoss is what promotion estimated (SQL Server, unplanned failover).
+	// +optional
+	EstimatedDataLoss *metav1.Duration `json:"estimatedDataLoss,omitempty"`
 }
 
 // FailoverGroup is an active/passive group of servers: one member is active, the others stand by,

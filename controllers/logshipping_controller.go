@@ -1,0 +1,471 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/lease"
+	"github.com/understudy-dev/understudy/internal/logshipping"
+	"github.com/understudy-dev/understudy/internal/sqlserver"
+)
+
+// LogShippingReconciler ships transaction-log backups for SQL Server groups with
+// spec.logShipping: backups on the member that holds the Lease, restores on the standbys that a
+// RestoreSchedule selects, and status on the group, the BackupTarget and the RestoreSchedule.
+type LogShippingReconciler struct {
+	client.Client
+	Scheme   *runtime.Scheme
+	Clock    clock.PassiveClock
+	Recorder recorder.EventRecorder
+	SQL      *sqlGroups
+	Leases   *lease.Store
+
+	mu sync.Mutex
+	// lastRestore is when each schedule last ran restores on each member.
+	lastRestore map[string]time.Time
+}
+
+// +kubebuilder:rbac:groups=understudy.dev,resources=restoreschedules,verbs=get;list;watch
+// +kubebuilder:rbac:groups=understudy.dev,resources=restoreschedules/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=understudy.dev,resources=backuptargets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=understudy.dev,resources=backuptargets/status,verbs=get;update;patch
+
+// Reconcile runs one log-shipping cycle for a group and says when the next is due.
+func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var g v1alpha1.FailoverGroup
+	if err := r.Get(ctx, req.NamespacedName, &g); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.SQL.clients.forget(req.Namespace + "/" + req.Name + "/")
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if g.Spec.LogShipping == nil || g.Spec.SQLServer == nil || !g.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	interval := g.Spec.LogShipping.LogBackupInterval.Duration
+	unlock := r.SQL.locks.lock(req.String())
+	defer unlock()
+	if g.Status.InProgress != nil {
+		return ctrl.Result{RequeueAfter: time.Second}, nil // a failover owns the databases now
+	}
+	l, err := r.Leases.Get(ctx, &g)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	holder := lease.Holder(l)
+	if memberByName(&g, holder) == nil {
+		return ctrl.Result{RequeueAfter: interval}, nil
+	}
+	cyc, err := r.cycle(ctx, &g, holder)
+	if werr := r.writeGroupStatus(ctx, &g, cyc, err); werr != nil {
+		return ctrl.Result{}, werr
+	}
+	if err != nil {
+		return ctrl.Result{RequeueAfter: min(interval, 30*time.Second)}, nil
+	}
+	return ctrl.Result{RequeueAfter: cyc.next}, nil
+}
+
+// cycleResult is what one cycle did and saw.
+type cycleResult struct {
+	now      time.Time
+	backups  []logshipping.BackupResult
+	files    logshipping.Files
+	restores map[string][]logshipping.DatabaseRestoreResult // by member
+	next     time.Duration
+	problems []string
+}
+
+func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverGroup, holder string) (*cycleResult, error) {
+	now := r.Clock.Now()
+	cyc := &cycleResult{now: now, restores: map[string][]logshipping.DatabaseRestoreResult{}, next: g.Spec.LogShipping.LogBackupInterval.Duration}
+	pods, err := listMemberPods(ctx, r.Client, g)
+	if err != nil {
+		return cyc, err
+	}
+	v, err := r.SQL.view(ctx, g, pods)
+	if err != nil {
+		return cyc, err
+	}
+	sh, bt, err := v.shipper(ctx)
+	if err != nil {
+		return cyc, err
+	}
+	primary, err := v.client(holder)
+	if err != nil {
+		return cyc, fmt.Errorf("primary %s: %w", holder, err)
+	}
+	ready, err := sh.EnsureReady(ctx, primary, v.dbs)
+	for _, rr := range ready {
+		if rr.SwitchedFrom != "" {
+			r.event(g, corev1.EventTypeWarning, "RecoveryModelChanged", "LogShipping",
+				"database %s on %s was in %s recovery: switched to FULL so its log can be shipped", rr.Database, holder, rr.SwitchedFrom)
+		}
+	}
+	if err != nil {
+		return cyc, fmt.Errorf("primary %s is not ready for log shipping: %w", holder, err)
+	}
+
+	schedules, err := r.schedulesOf(ctx, g)
+	if err != nil {
+		return cyc, err
+	}
+	forceFull := map[string]bool{}
+	for _, rs := range schedules {
+		for _, m := range rs.Status.Members {
+			for _, d := range m.Databases {
+				if d.NeedsFullBackup {
+					forceFull[d.Name] = true
+				}
+			}
+		}
+	}
+	cyc.backups, err = sh.RunBackups(ctx, primary, v.dbs, now, forceFull)
+	for _, b := range cyc.backups {
+		if b.Err != nil {
+			r.event(g, corev1.EventTypeWarning, "BackupFailed", "Backup", "%s backup of %s on %s failed: %v", b.Type, b.Database, holder, b.Err)
+		}
+	}
+	if err != nil {
+		cyc.problems = append(cyc.problems, fmt.Sprintf("backups on %s: %v", holder, err))
+	}
+	cyc.files, _, err = sh.Catalogue.ListAll(ctx, primary, sh.Target, v.dbs)
+	if err != nil {
+		return cyc, fmt.Errorf("list backups: %w", err)
+	}
+	if err := r.writeBackupTargetStatus(ctx, bt, g, cyc.files); err != nil {
+		return cyc, err
+	}
+
+	for i := range schedules {
+		next, err := r.runSchedule(ctx, g, v, holder, &schedules[i], cyc)
+		if err != nil {
+			cyc.problems = append(cyc.problems, err.Error())
+		}
+		if next > 0 && next < cyc.next {
+			cyc.next = next
+		}
+	}
+	if len(schedules) == 0 {
+		cyc.problems = append(cyc.problems, "no RestoreSchedule refers to this group: standbys are not restored")
+	}
+	if cyc.next < time.Second {
+		cyc.next = time.Second
+	}
+	return cyc, nil
+}
+
+// schedulesOf lists the RestoreSchedules of a group.
+func (r *LogShippingReconciler) schedulesOf(ctx context.Context, g *v1alpha1.FailoverGroup) ([]v1alpha1.RestoreSchedule, error) {
+	var list v1alpha1.RestoreScheduleList
+	if err := r.List(ctx, &list, client.InNamespace(g.Namespace)); err != nil {
+		return nil, fmt.Errorf("list restore schedules: %w", err)
+	}
+	var out []v1alpha1.RestoreSchedule
+	for _, rs := range list.Items {
+		if rs.Spec.FailoverGroupRef.Name == g.Name {
+			out = append(out, rs)
+		}
+	}
+	return out, nil
+}
+
+// runSchedule restores the standbys a schedule selects when its interval has passed (the first run
+// comes offset after the first backups), and returns how long until its next run.
+func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.FailoverGroup, v *sqlGroupView, holder string,
+	rs *v1alpha1.RestoreSchedule, cyc *cycleResult) (time.Duration, error) {
+	interval, offset := rs.Spec.Interval.Duration, rs.Spec.Offset.Duration
+	settings := logshipping.RestoreSettings{Mode: sqlserver.RestoreNoRecovery, Delay: rs.Spec.Delay.Duration,
+		DisconnectUsers: rs.Spec.DisconnectUsers == nil || *rs.Spec.DisconnectUsers, Checksum: v.shipperChecksum(ctx)}
+	if rs.Spec.Mode == v1alpha1.RestoreStandby {
+		settings.Mode = sqlserver.RestoreStandby
+	}
+	dbs := v.dbs
+	if len(rs.Spec.Databases) > 0 {
+		dbs = nil
+		for _, d := range rs.Spec.Databases {
+			dbs = append(dbs, string(d))
+		}
+	}
+	next := interval
+	var errs []error
+	statusByMember := map[string]v1alpha1.RestoreMemberStatus{}
+	for _, m := range g.Spec.Members {
+		if m.Name == holder || (len(rs.Spec.Members) > 0 && !contains(rs.Spec.Members, m.Name)) {
+			continue
+		}
+		key := rs.Namespace + "/" + rs.Name + "/" + m.Name
+		r.mu.Lock()
+		if r.lastRestore == nil {
+			r.lastRestore = map[string]time.Time{}
+		}
+		last, seen := r.lastRestore[key]
+		if !seen {
+			last = cyc.now.Add(offset - interval) // first run: offset after now
+			r.lastRestore[key] = last
+		}
+		r.mu.Unlock()
+		if wait := last.Add(interval).Sub(cyc.now); wait > 0 {
+			next = min(next, wait)
+			continue
+		}
+		standby, err := v.client(m.Name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("standby %s: %w", m.Name, err))
+			continue
+		}
+		results, err := logshipping.RestoreStandby(ctx, standby, subset(cyc.files, dbs), dbs, settings, cyc.now)
+		r.mu.Lock()
+		r.lastRestore[key] = cyc.now
+		r.mu.Unlock()
+		cyc.restores[m.Name] = results
+		if err != nil {
+			errs = append(errs, fmt.Errorf("restore on %s: %w", m.Name, err))
+		}
+		ms := v1alpha1.RestoreMemberStatus{Name: m.Name}
+		for _, res := range results {
+			if res.NeedsFullBackup {
+				r.event(g, corev1.EventTypeWarning, "LogChainBroken", "Restore",
+					"log chain of %s on %s is broken (%s): a new full backup is taken and the database reseeded", res.Database, m.Name, res.Message)
+			}
+			if res.Reseeded {
+				r.event(g, corev1.EventTypeNormal, "Reseeded", "Restore", "database %s on %s reseeded from a full backup", res.Database, m.Name)
+			}
+			ms.Databases = append(ms.Databases, restoreStatusOf(res))
+		}
+		statusByMember[m.Name] = ms
+	}
+	if err := r.writeScheduleStatus(ctx, rs, statusByMember, cyc.now, errors.Join(errs...)); err != nil {
+		return next, err
+	}
+	return next, errors.Join(errs...)
+}
+
+func (v *sqlGroupView) shipperChecksum(ctx context.Context) bool {
+	sh, _, err := v.shipper(ctx)
+	return err == nil && sh != nil && sh.Target.Checksum
+}
+
+func restoreStatusOf(res logshipping.DatabaseRestoreResult) v1alpha1.RestoreDatabaseStatus {
+	st := v1alpha1.RestoreDatabaseStatus{Name: res.Database, LastRestoredFile: res.LastRestoredFile,
+		LagSeconds: int64(res.Lag / time.Second), NeedsFullBackup: res.NeedsFullBackup, Message: res.Message}
+	if !res.RedoLSN.IsZero() {
+		st.LastRestoredLSN = res.RedoLSN.String()
+	}
+	if !res.LastRestoreTime.IsZero() {
+		t := metav1.NewTime(res.LastRestoreTime)
+		st.LastRestoreTime = &t
+	}
+	if res.Err != nil && st.Message == "" {
+		st.Message = res.Err.Error()
+	}
+	return st
+}
+
+func subset(files logshipping.Files, dbs []string) logshipping.Files {
+	out := logshipping.Files{}
+	for _, d := range dbs {
+		out[d] = files[d]
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// writeScheduleStatus records the members restored in this cycle (others keep their last entry).
+func (r *LogShippingReconciler) writeScheduleStatus(ctx context.Context, rs *v1alpha1.RestoreSchedule,
+	ran map[string]v1alpha1.RestoreMemberStatus, now time.Time, runErr error) error {
+	if len(ran) == 0 && runErr == nil {
+		return nil
+	}
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		var cur v1alpha1.RestoreSchedule
+		if err := r.Get(ctx, client.ObjectKeyFromObject(rs), &cur); err != nil {
+			return err
+		}
+		for name, ms := range ran {
+			replaced := false
+			for i := range cur.Status.Members {
+				if cur.Status.Members[i].Name == name {
+					cur.Status.Members[i], replaced = ms, true
+				}
+			}
+			if !replaced {
+				cur.Status.Members = append(cur.Status.Members, ms)
+			}
+		}
+		sort.Slice(cur.Status.Members, func(i, j int) bool { return cur.Status.Members[i].Name < cur.Status.Members[j].Name })
+		t := metav1.NewTime(now)
+		cur.Status.LastRunTime = &t
+		cur.Status.ObservedGeneration = cur.Generation
+		cond := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Restored",
+			Message: "the selected standbys restored the shipped log backups", ObservedGeneration: cur.Generation}
+		if runErr != nil {
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "RestoreFailed", runErr.Error()
+		} else if broken := brokenChains(cur.Status.Members); broken != "" {
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "LogChainBroken", broken
+		}
+		meta.SetStatusCondition(&cur.Status.Conditions, cond)
+		*rs = cur
+		return r.Status().Update(ctx, &cur)
+	})
+}
+
+func brokenChains(members []v1alpha1.RestoreMemberStatus) string {
+	var out []string
+	for _, m := range members {
+		for _, d := range m.Databases {
+			if d.NeedsFullBackup {
+				out = append(out, fmt.Sprintf("%s on %s needs a full backup (reseed under way)", d.Name, m.Name))
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// writeBackupTargetStatus records the newest full and log backup of each database of the group.
+func (r *LogShippingReconciler) writeBackupTargetStatus(ctx context.Context, bt *v1alpha1.BackupTarget, g *v1alpha1.FailoverGroup, files logshipping.Files) error {
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		var cur v1alpha1.BackupTarget
+		if err := r.Get(ctx, client.ObjectKeyFromObject(bt), &cur); err != nil {
+			return err
+		}
+		before := cur.Status.DeepCopy()
+		for db, list := range files {
+			entry := v1alpha1.DatabaseBackups{Group: g.Name, Database: db}
+			for _, f := range list {
+				bf := &v1alpha1.BackupFile{File: f.Path, FirstLSN: f.FirstLSN.String(), LastLSN: f.LastLSN.String()}
+				if !f.FinishedAt.IsZero() {
+					t := metav1.NewTime(f.FinishedAt)
+					bf.FinishedAt = &t
+				}
+				switch f.Type {
+				case sqlserver.BackupFull:
+					entry.LastFull = bf
+				case sqlserver.BackupLog:
+					entry.LastLog = bf
+				}
+			}
+			replaced := false
+			for i := range cur.Status.Backups {
+				if cur.Status.Backups[i].Group == g.Name && cur.Status.Backups[i].Database == db {
+					cur.Status.Backups[i], replaced = entry, true
+				}
+			}
+			if !replaced {
+				cur.Status.Backups = append(cur.Status.Backups, entry)
+			}
+		}
+		cur.Status.ObservedGeneration = cur.Generation
+		meta.SetStatusCondition(&cur.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: "Writable", Message: "backups are written and read", ObservedGeneration: cur.Generation})
+		if equalJSON(before, &cur.Status) {
+			return nil
+		}
+		return r.Status().Update(ctx, &cur)
+	})
+}
+
+// writeGroupStatus puts the standbys' restore positions, the LAG column and the LogShipping
+// condition on the group.
+func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, g *v1alpha1.FailoverGroup, cyc *cycleResult, cycleErr error) error {
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		var cur v1alpha1.FailoverGroup
+		if err := r.Get(ctx, client.ObjectKeyFromObject(g), &cur); err != nil {
+			return err
+		}
+		before := cur.Status.DeepCopy()
+		var maxLag time.Duration
+		for i := range cur.Status.Members {
+			results, ok := cyc.restores[cur.Status.Members[i].Name]
+			if !ok {
+				continue
+			}
+			var dbs []v1alpha1.DatabasePosition
+			for _, res := range results {
+				pos := v1alpha1.DatabasePosition{Name: res.Database, State: res.State, LastRestoredFile: res.LastRestoredFile,
+					LagSeconds: int64(res.Lag / time.Second)}
+				if !res.RedoLSN.IsZero() {
+					pos.LSN = res.RedoLSN.String()
+				}
+				if !res.LastRestoreTime.IsZero() {
+					t := metav1.NewTime(res.LastRestoreTime)
+					pos.LastRestoreTime = &t
+				}
+				dbs = append(dbs, pos)
+			}
+			cur.Status.Members[i].Databases = dbs
+		}
+		for _, m := range cur.Status.Members {
+			if m.Role == v1alpha1.RoleActive {
+				continue
+			}
+			for _, d := range m.Databases {
+				maxLag = max(maxLag, time.Duration(d.LagSeconds)*time.Second)
+			}
+		}
+		cur.Status.Lag = maxLag.String()
+		cond := metav1.Condition{Type: v1alpha1.ConditionLogShipping, Status: metav1.ConditionTrue, Reason: "Shipping",
+			Message: fmt.Sprintf("log backups every %s; largest restore lag %s", cur.Spec.LogShipping.LogBackupInterval.Duration, maxLag),
+			ObservedGeneration: cur.Generation}
+		switch {
+		case cycleErr != nil:
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "LogShippingFailed", cycleErr.Error()
+		case len(cyc.problems) > 0:
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Degraded", strings.Join(cyc.problems, "; ")
+		}
+		meta.SetStatusCondition(&cur.Status.Conditions, cond)
+		if equalJSON(before, &cur.Status) {
+			return nil
+		}
+		return r.Status().Update(ctx, &cur)
+	})
+}
+
+func (r *LogShippingReconciler) event(g *v1alpha1.FailoverGroup, eventType, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(g, nil, eventType, reason, action, note, args...)
+	}
+}
+
+// SetupWithManager registers the reconciler: SQL Server groups, and their RestoreSchedules and
+// BackupTargets.
+func (r *LogShippingReconciler) SetupWithManager(mgr ctrl.Manager, name string) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		For(&v1alpha1.FailoverGroup{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1alpha1.RestoreSchedule{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			rs := o.(*v1alpha1.RestoreSchedule)
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.FailoverGroupRef.Name}}}
+		})).
+		Complete(r)
+}
