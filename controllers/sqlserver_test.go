@@ -1,0 +1,149 @@
+package controllers_test
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/microsoft/go-mssqldb"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/controllers"
+	"github.com/understudy-dev/understudy/test/mssqlsim"
+)
+
+// sqlMember is a SQL Server member: a simulator instance (test/mssqlsim, not SQL Server) over TCP.
+type sqlMember struct {
+	srv  *mssqlsim.Server
+	name string
+}
+
+func startSim(name string) *sqlMember {
+	srv, err := mssqlsim.Start(mssqlsim.Options{Addr: "127.0.0.1:0", DataDir: GinkgoT().TempDir(), InstanceName: name})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { _ = srv.Close() })
+	return &sqlMember{srv: srv, name: name}
+}
+
+func (m *sqlMember) db(database string) *sql.DB {
+	db, err := sql.Open("sqlserver", m.srv.SADSN(database))
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(db.Close)
+	return db
+}
+
+func countRows(db *sql.DB) (int, error) {
+	var n int
+	err := db.QueryRow("SELECT COUNT(*) FROM dbo.Orders").Scan(&n)
+	return n, err
+}
+
+var _ = Describe("SQL Server log shipping and failover (against mssqlsim)", func() {
+	It("ships logs to a readable standby and fails over with the loss bounded by one log interval", func() {
+		ns := newNamespace()
+		mgr := startManager(ns, controllers.Options{})
+		DeferCleanup(mgr.Stop)
+		ds1, ds2 := startSim("DS1"), startSim("DS2")
+		master := ds1.db("master")
+		_, err := master.Exec("CREATE DATABASE [Sales]")
+		Expect(err).NotTo(HaveOccurred())
+		sales1 := ds1.db("Sales")
+		_, err = sales1.Exec("CREATE TABLE dbo.Orders (id INT NOT NULL, note NVARCHAR(100))")
+		Expect(err).NotTo(HaveOccurred())
+
+		backups := GinkgoT().TempDir()
+		Expect(k8sClient.Create(suiteCtx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sql"},
+			StringData: map[string]string{"username": "sa", "password": mssqlsim.DefaultSAPassword}})).To(Succeed())
+		Expect(k8sClient.Create(suiteCtx, &v1alpha1.BackupTarget{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shared"},
+			Spec: v1alpha1.BackupTargetSpec{Path: backups, Retention: metav1.Duration{Duration: 48 * time.Hour}}})).To(Succeed())
+		member := func(name string, prio int32, m *sqlMember) v1alpha1.Member {
+			return v1alpha1.Member{Name: name, Priority: prio, Address: &v1alpha1.MemberAddress{Host: m.srv.Host(), Port: int32(m.srv.Port())},
+				PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"member": name}}}
+		}
+		g := groupOf(ns, "sales", member("ds1", 200, ds1), member("ds2", 100, ds2))
+		g.Spec.HealthCheck = v1alpha1.HealthCheck{SQLServer: &v1alpha1.SQLServerHealthCheck{},
+			PeriodSeconds: 1, TimeoutSeconds: 1, FailureThreshold: 2, SuccessThreshold: 1}
+		g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"}, Port: 1433,
+			Databases: []v1alpha1.DatabaseName{"Sales"}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}}
+		g.Spec.LogShipping = &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: "shared"},
+			LogBackupInterval: metav1.Duration{Duration: 10 * time.Second}, FullBackupSchedule: "0 2 * * *"}
+		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
+		Expect(k8sClient.Create(suiteCtx, &v1alpha1.RestoreSchedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sales"},
+			Spec: v1alpha1.RestoreScheduleSpec{FailoverGroupRef: v1alpha1.LocalObjectReference{Name: "sales"},
+				Interval: metav1.Duration{Duration: 10 * time.Second}, Offset: metav1.Duration{Duration: 2 * time.Second},
+				Mode: v1alpha1.RestoreStandby}})).To(Succeed())
+
+		Eventually(func() string { return activeOf(ns, "sales") }).Should(Equal("ds1"))
+
+		// A writer that counts the inserts the primary acknowledged.
+		var acked atomic.Int64
+		ctx, stopWriter := context.WithCancel(suiteCtx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 1; ctx.Err() == nil; i++ {
+				if _, err := sales1.ExecContext(ctx, "INSERT INTO dbo.Orders (id, note) VALUES (@p1, @p2)", i, "order"); err != nil {
+					return
+				}
+				acked.Add(1)
+				select {
+				case <-ctx.Done():
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
+		DeferCleanup(func() { stopWriter(); wg.Wait() })
+
+		// The standby is seeded, then follows in STANDBY (readable) mode.
+		sales2 := ds2.db("Sales")
+		Eventually(func() (int, error) { return countRows(sales2) }, 60*time.Second, time.Second).Should(BeNumerically(">", 0))
+		Eventually(func() string {
+			c := meta.FindStatusCondition(getGroup(ns, "sales").Status.Conditions, v1alpha1.ConditionLogShipping)
+			if c == nil {
+				return ""
+			}
+			return string(c.Status) + " " + c.Message
+		}, 30*time.Second).Should(HavePrefix("True"))
+		Eventually(func() string { return memberStatus(ns, "sales", "ds2").Databases[0].LSN }, 30*time.Second).ShouldNot(BeEmpty())
+		var rs v1alpha1.RestoreSchedule
+		Expect(k8sClient.Get(suiteCtx, client.ObjectKey{Namespace: ns, Name: "sales"}, &rs)).To(Succeed())
+		Expect(rs.Status.Members).NotTo(BeEmpty())
+		Expect(rs.Status.Members[0].Databases[0].LastRestoredFile).To(HavePrefix(backups))
+
+		// Crash the primary with the writer running, some writes after the last log backup.
+		base := acked.Load()
+		Eventually(acked.Load, 10*time.Second).Should(BeNumerically(">=", base+100))
+		crashed := time.Now()
+		ds1.srv.Crash()
+		stopWriter()
+		wg.Wait()
+		ack := acked.Load()
+
+		Eventually(func() string { return getGroup(ns, "sales").Status.LastFailover.Reason }, 30*time.Second).Should(Equal("Failover"))
+		Eventually(func() error {
+			_, err := sales2.Exec("INSERT INTO dbo.Orders (id, note) VALUES (@p1, @p2)", -1, "after failover")
+			return err
+		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
+		writable := time.Since(crashed)
+		present, err := countRows(sales2)
+		Expect(err).NotTo(HaveOccurred())
+		present-- // the row written after the failover
+		lf := getGroup(ns, "sales").Status.LastFailover
+		GinkgoWriter.Printf("SQL failover: acknowledged %d rows, present after promotion %d, lost %d; writable %s after the crash; estimated data loss %v\n",
+			ack, present, ack-int64(present), writable.Round(time.Millisecond), lf.EstimatedDataLoss)
+		Expect(int64(present)).To(BeNumerically("<=", ack))
+		// At 50 writes per second, one 10 s log interval is at most ~500 rows (plus scheduling slack).
+		Expect(ack - int64(present)).To(BeNumerically("<=", 700))
+		Expect(lf.EstimatedDataLoss).NotTo(BeNil())
+		Expect(writable).To(BeNumerically("<", 15*time.Second))
+	})
+})
