@@ -1,0 +1,232 @@
+package logshipping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/understudy-dev/understudy/internal/sqlserver"
+)
+
+// Files is a group's backup catalogue: the backup files of each database,
+// keyed by database name as configured.
+type Files map[string][]sqlserver.BackupFile
+
+// Newest returns the newest backup of db (by finish time) and whether there
+// is one.
+func (f Files) Newest(db string) (sqlserver.BackupFile, bool) {
+	var newest sqlserver.BackupFile
+	found := false
+	for _, b := range f[db] {
+		if !found || b.FinishedAt.After(newest.FinishedAt) {
+			newest, found = b, true
+		}
+	}
+	return newest, found
+}
+
+// FileError is a backup file that could not be catalogued (a backup still
+// being written, a corrupt file, a file of another database). It is left
+// out of the listing and read again next time.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e FileError) Error() string { return fmt.Sprintf("backup file %s: %v", e.Path, e.Err) }
+
+// Unwrap returns the cause.
+func (e FileError) Unwrap() error { return e.Err }
+
+// Catalogue lists the backup files of a target with their LSN ranges. It
+// caches each file's header by path (and size and modification time when
+// the operator sees the file), so every file is read through RESTORE
+// HEADERONLY once. Keep one Catalogue per group for the operator's
+// lifetime; it is safe for concurrent use.
+type Catalogue struct {
+	mu      sync.Mutex
+	headers map[string]cachedHeader
+}
+
+type cachedHeader struct {
+	size    int64
+	modTime time.Time
+	file    sqlserver.BackupFile
+}
+
+// NewCatalogue returns an empty catalogue.
+func NewCatalogue() *Catalogue {
+	return &Catalogue{headers: map[string]cachedHeader{}}
+}
+
+// List returns the backup files of db in target, oldest first.
+//
+// When target.LocalRoot is set, the database's directory is listed on the
+// operator's file system and the header of each new file is read through
+// reader (any instance that sees the volume, e.g. a standby while the
+// primary is down). Otherwise the files are the backups recorded in
+// reader's msdb history (reader must then be the primary; a deleted file
+// is only noticed when a restore fails). Unreadable files are returned in
+// the second value, not as an error; the error is for failures that make
+// the whole listing unusable.
+func (c *Catalogue) List(ctx context.Context, reader *sqlserver.Client, target Target, db string) ([]sqlserver.BackupFile, []FileError, error) {
+	if err := target.Validate(); err != nil {
+		return nil, nil, err
+	}
+	serverDir, err := target.Dir(db)
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalogue of %s: %w", db, err)
+	}
+	var files []sqlserver.BackupFile
+	var bad []FileError
+	if target.LocalRoot == "" {
+		files, err = c.fromHistory(ctx, reader, serverDir, db)
+	} else {
+		files, bad, err = c.fromDirectory(ctx, reader, target, serverDir, db)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalogue of %s: %w", db, err)
+	}
+	slices.SortStableFunc(files, func(a, b sqlserver.BackupFile) int {
+		if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
+			return c
+		}
+		return a.FirstLSN.Cmp(b.FirstLSN)
+	})
+	return files, bad, nil
+}
+
+// ListAll lists every database of dbs; see List.
+func (c *Catalogue) ListAll(ctx context.Context, reader *sqlserver.Client, target Target, dbs []string) (Files, []FileError, error) {
+	out := make(Files, len(dbs))
+	var bad []FileError
+	for _, db := range dbs {
+		files, b, err := c.List(ctx, reader, target, db)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[db] = files
+		bad = append(bad, b...)
+	}
+	return out, bad, nil
+}
+
+// Remember adds a header the caller has already read (RunBackups reads the
+// header of each file it writes), so List does not read it again.
+func (c *Catalogue) Remember(target Target, f sqlserver.BackupFile) {
+	if target.LocalRoot == "" {
+		return
+	}
+	info, err := os.Stat(target.toLocal(f.Path))
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.headers[f.Path] = cachedHeader{size: info.Size(), modTime: info.ModTime(), file: f}
+}
+
+// fromDirectory lists the operator's view of the database directory.
+func (c *Catalogue) fromDirectory(ctx context.Context, reader *sqlserver.Client, target Target, serverDir, db string) ([]sqlserver.BackupFile, []FileError, error) {
+	entries, err := os.ReadDir(target.toLocal(serverDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		c.forgetUnder(serverDir, nil)
+		return nil, nil, nil // no backup yet
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("list backup directory: %w", err)
+	}
+	var files []sqlserver.BackupFile
+	var bad []FileError
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if _, _, _, err := sqlserver.ParseBackupFileName(e.Name()); err != nil {
+			continue // not one of ours (undo files, temporary files)
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		serverPath := path.Join(serverDir, e.Name())
+		seen[serverPath] = true
+		f, err := c.header(ctx, reader, serverPath, db, info)
+		if err != nil {
+			bad = append(bad, FileError{Path: serverPath, Err: err})
+			continue
+		}
+		files = append(files, f)
+	}
+	c.forgetUnder(serverDir, seen)
+	return files, bad, nil
+}
+
+// header returns the cached header of serverPath or reads it.
+func (c *Catalogue) header(ctx context.Context, reader *sqlserver.Client, serverPath, db string, info fs.FileInfo) (sqlserver.BackupFile, error) {
+	c.mu.Lock()
+	h, ok := c.headers[serverPath]
+	c.mu.Unlock()
+	if ok && h.size == info.Size() && h.modTime.Equal(info.ModTime()) {
+		return h.file, nil
+	}
+	if reader == nil {
+		return sqlserver.BackupFile{}, errors.New("no SQL Server to read the header through")
+	}
+	sets, err := reader.ReadHeader(ctx, serverPath)
+	if err != nil {
+		return sqlserver.BackupFile{}, err
+	}
+	set := sets[len(sets)-1] // written WITH INIT: one set per file
+	if !strings.EqualFold(set.DatabaseName, db) {
+		return sqlserver.BackupFile{}, fmt.Errorf("holds a backup of database %s, not %s", set.DatabaseName, db)
+	}
+	if set.Type == sqlserver.BackupOther {
+		return sqlserver.BackupFile{}, fmt.Errorf("backup type %d is neither full nor log", set.RawBackupType)
+	}
+	f := set.File(serverPath)
+	f.FinishedAt = f.FinishedAt.UTC()
+	c.mu.Lock()
+	c.headers[serverPath] = cachedHeader{size: info.Size(), modTime: info.ModTime(), file: f}
+	c.mu.Unlock()
+	return f, nil
+}
+
+// forgetUnder drops cached headers of files in dir that were not seen.
+func (c *Catalogue) forgetUnder(dir string, seen map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range c.headers {
+		if path.Dir(p) == dir && !seen[p] {
+			delete(c.headers, p)
+		}
+	}
+}
+
+// fromHistory lists the backups recorded in reader's msdb that were
+// written to the database's directory of the target.
+func (c *Catalogue) fromHistory(ctx context.Context, reader *sqlserver.Client, serverDir, db string) ([]sqlserver.BackupFile, error) {
+	if reader == nil {
+		return nil, errors.New("no SQL Server to read the backup history from")
+	}
+	history, err := reader.BackupHistory(ctx, db, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	var files []sqlserver.BackupFile
+	for _, r := range history {
+		if path.Dir(r.Path) != serverDir {
+			continue
+		}
+		files = append(files, r.BackupFile)
+	}
+	return files, nil
+}
