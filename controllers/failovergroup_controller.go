@@ -197,6 +197,9 @@ func (w *world) input(g *v1alpha1.FailoverGroup) failover.Input {
 		if g.Spec.SQLServer != nil {
 			mv.Position, mv.DataBehind = dataPosition(prev[m.Name].Databases, len(g.Spec.SQLServer.Databases))
 		}
+		if awaitingRejoin(g, m.Name) {
+			mv.Healthy = false // a diverged old primary is never a candidate until it is a standby again
+		}
 		if h.healthy {
 			mv.HealthySince = w.now
 			if p, ok := prev[m.Name]; ok && p.Healthy && p.HealthySince != nil {

@@ -39,7 +39,7 @@ func (r *FailoverGroupReconciler) roles(g *v1alpha1.FailoverGroup, w *world, hol
 		default:
 			if m.Name == holder {
 				role = v1alpha1.RoleActive
-			} else if prev[m.Name].Role == v1alpha1.RoleFenced && !h.healthy {
+			} else if prev[m.Name].Role == v1alpha1.RoleFenced && (!h.healthy || awaitingRejoin(g, m.Name)) {
 				role = v1alpha1.RoleFenced
 			}
 		}

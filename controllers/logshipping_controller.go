@@ -94,13 +94,15 @@ type cycleResult struct {
 	backups  []logshipping.BackupResult
 	files    logshipping.Files
 	restores map[string][]logshipping.DatabaseRestoreResult // by member
+	salvaged map[string]map[string]string                   // member -> database -> salvage file
 	next     time.Duration
 	problems []string
 }
 
 func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverGroup, holder string) (*cycleResult, error) {
 	now := r.Clock.Now()
-	cyc := &cycleResult{now: now, restores: map[string][]logshipping.DatabaseRestoreResult{}, next: g.Spec.LogShipping.LogBackupInterval.Duration}
+	cyc := &cycleResult{now: now, restores: map[string][]logshipping.DatabaseRestoreResult{}, salvaged: map[string]map[string]string{},
+		next: g.Spec.LogShipping.LogBackupInterval.Duration}
 	pods, err := listMemberPods(ctx, r.Client, g)
 	if err != nil {
 		return cyc, err
@@ -159,6 +161,7 @@ func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverG
 		return cyc, err
 	}
 
+	r.rejoinFenced(ctx, g, v, sh, holder, schedules, cyc)
 	for i := range schedules {
 		next, err := r.runSchedule(ctx, g, v, holder, &schedules[i], cyc)
 		if err != nil {
@@ -213,7 +216,7 @@ func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.Fai
 	var errs []error
 	statusByMember := map[string]v1alpha1.RestoreMemberStatus{}
 	for _, m := range g.Spec.Members {
-		if m.Name == holder || (len(rs.Spec.Members) > 0 && !contains(rs.Spec.Members, m.Name)) {
+		if m.Name == holder || (len(rs.Spec.Members) > 0 && !contains(rs.Spec.Members, m.Name)) || awaitingRejoin(g, m.Name) {
 			continue
 		}
 		key := rs.Namespace + "/" + rs.Name + "/" + m.Name
@@ -261,6 +264,93 @@ func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.Fai
 		return next, err
 	}
 	return next, errors.Join(errs...)
+}
+
+// rejoinFenced turns an old primary that came back after an unplanned failover into a standby:
+// first a salvage log backup of what it wrote after its last shipped backup (it stops accepting
+// writes), then a reseed from the new primary's full backup taken after the failover.
+func (r *LogShippingReconciler) rejoinFenced(ctx context.Context, g *v1alpha1.FailoverGroup, v *sqlGroupView, sh *logshipping.Shipper,
+	holder string, schedules []v1alpha1.RestoreSchedule, cyc *cycleResult) {
+	for _, ms := range g.Status.Members {
+		if ms.Name == holder || ms.Role != v1alpha1.RoleFenced || !ms.Healthy {
+			continue
+		}
+		old, err := v.client(ms.Name)
+		if err != nil {
+			cyc.problems = append(cyc.problems, fmt.Sprintf("rejoin %s: %v", ms.Name, err))
+			continue
+		}
+		salvaged, err := sh.Salvage(ctx, old, v.dbs, cyc.now)
+		for _, s := range salvaged {
+			if s.File.Path == "" {
+				continue
+			}
+			if cyc.salvaged[ms.Name] == nil {
+				cyc.salvaged[ms.Name] = map[string]string{}
+			}
+			cyc.salvaged[ms.Name][s.Database] = s.File.Path
+			r.event(g, corev1.EventTypeWarning, "Salvaged", "Salvage",
+				"%s came back after the failover with writes that were never shipped: saved to %s (restore it elsewhere to recover them)", ms.Name, s.File.Path)
+		}
+		if err != nil {
+			cyc.problems = append(cyc.problems, fmt.Sprintf("salvage %s: %v", ms.Name, err))
+			continue
+		}
+		var notBefore time.Time
+		if lf := g.Status.LastFailover; lf != nil {
+			notBefore = lf.StartedAt.Time
+		}
+		results, err := logshipping.Reseed(ctx, old, cyc.files, v.dbs, restoreSettingsFor(schedules, ms.Name, sh), notBefore, cyc.now)
+		cyc.restores[ms.Name] = results
+		if err != nil {
+			cyc.problems = append(cyc.problems, fmt.Sprintf("reseed %s: %v", ms.Name, err))
+			continue
+		}
+		r.event(g, corev1.EventTypeNormal, "Rejoined", "Reseed", "%s was reseeded from %s's backups and continues as a standby", ms.Name, holder)
+	}
+}
+
+// restoreSettingsFor are the settings of the first schedule that selects member (NoRecovery when none).
+func restoreSettingsFor(schedules []v1alpha1.RestoreSchedule, member string, sh *logshipping.Shipper) logshipping.RestoreSettings {
+	settings := logshipping.RestoreSettings{Mode: sqlserver.RestoreNoRecovery, DisconnectUsers: true, Checksum: sh.Target.Checksum}
+	for _, rs := range schedules {
+		if len(rs.Spec.Members) > 0 && !contains(rs.Spec.Members, member) {
+			continue
+		}
+		if rs.Spec.Mode == v1alpha1.RestoreStandby {
+			settings.Mode = sqlserver.RestoreStandby
+		}
+		settings.DisconnectUsers = rs.Spec.DisconnectUsers == nil || *rs.Spec.DisconnectUsers
+		break
+	}
+	return settings
+}
+
+// awaitingRejoin: a member fenced by an unplanned failover in a log-shipping group stays fenced
+// until its databases are restoring the new primary's backups.
+func awaitingRejoin(g *v1alpha1.FailoverGroup, member string) bool {
+	if g.Spec.LogShipping == nil || g.Spec.SQLServer == nil {
+		return false
+	}
+	for _, m := range g.Status.Members {
+		if m.Name == member {
+			return m.Role == v1alpha1.RoleFenced && !restoringAll(m.Databases, len(g.Spec.SQLServer.Databases))
+		}
+	}
+	return false
+}
+
+// restoringAll reports whether every database is a standby copy (RESTORING or STANDBY).
+func restoringAll(dbs []v1alpha1.DatabasePosition, want int) bool {
+	if len(dbs) < want {
+		return false
+	}
+	for _, d := range dbs {
+		if d.State != sqlserver.StateRestoring && d.State != "ONLINE (STANDBY)" {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *sqlGroupView) shipperChecksum(ctx context.Context) bool {
@@ -410,10 +500,18 @@ func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, g *v1alpha
 			if !ok {
 				continue
 			}
+			name := cur.Status.Members[i].Name
+			prevSalvage := map[string]string{}
+			for _, d := range cur.Status.Members[i].Databases {
+				prevSalvage[d.Name] = d.SalvageFile
+			}
 			var dbs []v1alpha1.DatabasePosition
 			for _, res := range results {
 				pos := v1alpha1.DatabasePosition{Name: res.Database, State: res.State, LastRestoredFile: res.LastRestoredFile,
-					LagSeconds: int64(res.Lag / time.Second)}
+					LagSeconds: int64(res.Lag / time.Second), SalvageFile: prevSalvage[res.Database]}
+				if f := cyc.salvaged[name][res.Database]; f != "" {
+					pos.SalvageFile = f
+				}
 				if !res.RedoLSN.IsZero() {
 					pos.LSN = res.RedoLSN.String()
 				}

@@ -145,5 +145,64 @@ var _ = Describe("SQL Server log shipping and failover (against mssqlsim)", func
 		Expect(ack - int64(present)).To(BeNumerically("<=", 700))
 		Expect(lf.EstimatedDataLoss).NotTo(BeNil())
 		Expect(writable).To(BeNumerically("<", 15*time.Second))
+
+		// The old primary comes back: never routed to; its unshipped writes are salvaged, then it
+		// is reseeded from the new primary and rejoins as a standby.
+		restarted, err := mssqlsim.Start(mssqlsim.Options{Addr: ds1.srv.Addr(), DataDir: ds1.srv.DataDir(), InstanceName: "DS1"})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { _ = restarted.Close() })
+		ds1.srv = restarted
+		Consistently(func() map[string]string { return selectorOf(ns, "sales") }, 3*time.Second).Should(Equal(map[string]string{"member": "ds2"}))
+		Eventually(func() v1alpha1.MemberRole { return memberRole(ns, "sales", "ds1") }, 60*time.Second).Should(Equal(v1alpha1.RoleStandby))
+		salvage := memberStatus(ns, "sales", "ds1").Databases[0].SalvageFile
+		Expect(salvage).To(ContainSubstring("/salvage/"))
+		Expect(salvage).To(BeAnExistingFile())
+		GinkgoWriter.Printf("old primary rejoined as standby; salvage backup %s\n", salvage)
+
+		// A planned switchover back to ds1 loses nothing, with a writer on ds2 until the switch.
+		var acked2 atomic.Int64
+		ctx2, stopWriter2 := context.WithCancel(suiteCtx)
+		var wg2 sync.WaitGroup
+		wg2.Add(1)
+		go func() {
+			defer wg2.Done()
+			for i := 1; ctx2.Err() == nil; i++ {
+				if _, err := sales2.ExecContext(ctx2, "INSERT INTO dbo.Orders (id, note) VALUES (@p1, @p2)", 100000+i, "before switchover"); err == nil {
+					acked2.Add(1)
+				}
+				select {
+				case <-ctx2.Done():
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
+		DeferCleanup(func() { stopWriter2(); wg2.Wait() })
+		Eventually(acked2.Load, 10*time.Second).Should(BeNumerically(">=", 50))
+		before, err := countRows(sales2)
+		Expect(err).NotTo(HaveOccurred())
+		updateGroup(ns, "sales", func(g *v1alpha1.FailoverGroup) {
+			g.Annotations = map[string]string{v1alpha1.AnnotationSwitchoverTo: "ds1"}
+		})
+		Eventually(func() string { return getGroup(ns, "sales").Status.LastFailover.Reason }, 60*time.Second).Should(Equal("Switchover"))
+		stopWriter2()
+		wg2.Wait()
+		sales1b := ds1.db("Sales")
+		after, err := countRows(sales1b)
+		Expect(err).NotTo(HaveOccurred())
+		GinkgoWriter.Printf("switchover: ds2 acknowledged %d inserts during the switchover; %d rows on ds2 when it was requested, %d on ds1 after: 0 lost\n",
+			acked2.Load(), before, after)
+		Expect(after).To(BeNumerically(">=", before))
+		// Every insert ds2 acknowledged is on ds1: ds2's rows = rows before the writer + acked2.
+		Expect(int64(after)).To(Equal(int64(present) + 1 + acked2.Load()))
+		Expect(getGroup(ns, "sales").Status.LastFailover.EstimatedDataLoss.Duration).To(Equal(time.Duration(0)))
+		// ds2 continues as a standby without a reseed: it is RESTORING ds1's logs.
+		Eventually(func() v1alpha1.MemberRole { return memberRole(ns, "sales", "ds2") }, 30*time.Second).Should(Equal(v1alpha1.RoleStandby))
+		Eventually(func() string {
+			d := memberStatus(ns, "sales", "ds2").Databases
+			if len(d) == 0 {
+				return ""
+			}
+			return d[0].State
+		}, 40*time.Second).Should(Or(Equal("RESTORING"), Equal("ONLINE (STANDBY)")))
 	})
 })

@@ -581,6 +581,12 @@ type DatabasePosition struct {
 	// LagSeconds between the newest backup taken on the primary and the newest one restored here.
 	// +optional
 	LagSeconds int64 `json:"lagSeconds,omitempty"`
+
+	// SalvageFile is the log backup of what this member wrote after its last shipped backup, taken
+	// when it came back after an unplanned failover (a DBA can restore it elsewhere to recover those
+	// transactions).
+	// +optional
+	SalvageFile string `json:"salvageFile,omitempty"`
 }
 
 // FailoverRecord describes one change of the active member.

@@ -36,7 +36,7 @@ import (
 
 // profile is one timing configuration.
 type profile struct {
-	name                                 string
+	name                                string
 	period, failureThreshold, leaseSecs int32
 }
 
