@@ -163,7 +163,7 @@ func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverG
 
 	r.rejoinFenced(ctx, g, v, sh, holder, schedules, cyc)
 	for i := range schedules {
-		next, err := r.runSchedule(ctx, g, v, holder, &schedules[i], cyc)
+		next, err := r.runSchedule(ctx, g, v, holder, primary, &schedules[i], cyc)
 		if err != nil {
 			cyc.problems = append(cyc.problems, err.Error())
 		}
@@ -198,7 +198,7 @@ func (r *LogShippingReconciler) schedulesOf(ctx context.Context, g *v1alpha1.Fai
 // runSchedule restores the standbys a schedule selects when its interval has passed (the first run
 // comes offset after the first backups), and returns how long until its next run.
 func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.FailoverGroup, v *sqlGroupView, holder string,
-	rs *v1alpha1.RestoreSchedule, cyc *cycleResult) (time.Duration, error) {
+	primary *sqlserver.Client, rs *v1alpha1.RestoreSchedule, cyc *cycleResult) (time.Duration, error) {
 	interval, offset := rs.Spec.Interval.Duration, rs.Spec.Offset.Duration
 	settings := logshipping.RestoreSettings{Mode: sqlserver.RestoreNoRecovery, Delay: rs.Spec.Delay.Duration,
 		DisconnectUsers: rs.Spec.DisconnectUsers == nil || *rs.Spec.DisconnectUsers, Checksum: v.shipperChecksum(ctx)}
@@ -238,6 +238,10 @@ func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.Fai
 		if err != nil {
 			errs = append(errs, fmt.Errorf("standby %s: %w", m.Name, err))
 			continue
+		}
+		// Logins first, so users are not orphaned when this standby is promoted.
+		if _, err := logshipping.CopyLogins(ctx, primary, standby); err != nil {
+			errs = append(errs, fmt.Errorf("copy logins to %s: %w", m.Name, err))
 		}
 		results, err := logshipping.RestoreStandby(ctx, standby, subset(cyc.files, dbs), dbs, settings, cyc.now)
 		r.mu.Lock()

@@ -58,6 +58,8 @@ var _ = Describe("SQL Server log shipping and failover (against mssqlsim)", func
 		sales1 := ds1.db("Sales")
 		_, err = sales1.Exec("CREATE TABLE dbo.Orders (id INT NOT NULL, note NVARCHAR(100))")
 		Expect(err).NotTo(HaveOccurred())
+		_, err = master.Exec("CREATE LOGIN [app] WITH PASSWORD = N'App-Passw0rd!'")
+		Expect(err).NotTo(HaveOccurred())
 
 		backups := GinkgoT().TempDir()
 		Expect(k8sClient.Create(suiteCtx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sql"},
@@ -114,6 +116,15 @@ var _ = Describe("SQL Server log shipping and failover (against mssqlsim)", func
 			return string(c.Status) + " " + c.Message
 		}, 30*time.Second).Should(HavePrefix("True"))
 		Eventually(func() string { return memberStatus(ns, "sales", "ds2").Databases[0].LSN }, 30*time.Second).ShouldNot(BeEmpty())
+		// The application's login is on the standby with the same SID, so it is not orphaned.
+		sidOf := func(db *sql.DB) ([]byte, error) {
+			var sid []byte
+			err := db.QueryRow("SELECT sid FROM sys.sql_logins WHERE name = @p1", "app").Scan(&sid)
+			return sid, err
+		}
+		sid1, err := sidOf(master)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() ([]byte, error) { return sidOf(ds2.db("master")) }, 30*time.Second).Should(Equal(sid1))
 		var rs v1alpha1.RestoreSchedule
 		Expect(k8sClient.Get(suiteCtx, client.ObjectKey{Namespace: ns, Name: "sales"}, &rs)).To(Succeed())
 		Expect(rs.Status.Members).NotTo(BeEmpty())
