@@ -22,8 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/internal/lease"
@@ -537,7 +537,7 @@ func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, g *v1alpha
 		}
 		cur.Status.Lag = maxLag.String()
 		cond := metav1.Condition{Type: v1alpha1.ConditionLogShipping, Status: metav1.ConditionTrue, Reason: "Shipping",
-			Message: fmt.Sprintf("log backups every %s; largest restore lag %s", cur.Spec.LogShipping.LogBackupInterval.Duration, maxLag),
+			Message:            fmt.Sprintf("log backups every %s; largest restore lag %s", cur.Spec.LogShipping.LogBackupInterval.Duration, maxLag),
 			ObservedGeneration: cur.Generation}
 		switch {
 		case cycleErr != nil:
