@@ -52,37 +52,9 @@ var _ = Describe("SQL Server log shipping and failover (against mssqlsim)", func
 		mgr := startManager(ns, controllers.Options{})
 		DeferCleanup(mgr.Stop)
 		ds1, ds2 := startSim("DS1"), startSim("DS2")
+		backups := createSQLGroup(ns, ds1, ds2)
 		master := ds1.db("master")
-		_, err := master.Exec("CREATE DATABASE [Sales]")
-		Expect(err).NotTo(HaveOccurred())
 		sales1 := ds1.db("Sales")
-		_, err = sales1.Exec("CREATE TABLE dbo.Orders (id INT NOT NULL, note NVARCHAR(100))")
-		Expect(err).NotTo(HaveOccurred())
-		_, err = master.Exec("CREATE LOGIN [app] WITH PASSWORD = N'App-Passw0rd!'")
-		Expect(err).NotTo(HaveOccurred())
-
-		backups := GinkgoT().TempDir()
-		Expect(k8sClient.Create(suiteCtx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sql"},
-			StringData: map[string]string{"username": "sa", "password": mssqlsim.DefaultSAPassword}})).To(Succeed())
-		Expect(k8sClient.Create(suiteCtx, &v1alpha1.BackupTarget{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shared"},
-			Spec: v1alpha1.BackupTargetSpec{Path: backups, Retention: metav1.Duration{Duration: 48 * time.Hour}}})).To(Succeed())
-		member := func(name string, prio int32, m *sqlMember) v1alpha1.Member {
-			return v1alpha1.Member{Name: name, Priority: prio, Address: &v1alpha1.MemberAddress{Host: m.srv.Host(), Port: int32(m.srv.Port())},
-				PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"member": name}}}
-		}
-		g := groupOf(ns, "sales", member("ds1", 200, ds1), member("ds2", 100, ds2))
-		g.Spec.HealthCheck = v1alpha1.HealthCheck{SQLServer: &v1alpha1.SQLServerHealthCheck{},
-			PeriodSeconds: 1, TimeoutSeconds: 1, FailureThreshold: 2, SuccessThreshold: 1}
-		g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"}, Port: 1433,
-			Databases: []v1alpha1.DatabaseName{"Sales"}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}}
-		g.Spec.LogShipping = &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: "shared"},
-			LogBackupInterval: metav1.Duration{Duration: 10 * time.Second}, FullBackupSchedule: "0 2 * * *"}
-		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
-		Expect(k8sClient.Create(suiteCtx, &v1alpha1.RestoreSchedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sales"},
-			Spec: v1alpha1.RestoreScheduleSpec{FailoverGroupRef: v1alpha1.LocalObjectReference{Name: "sales"},
-				Interval: metav1.Duration{Duration: 10 * time.Second}, Offset: metav1.Duration{Duration: 2 * time.Second},
-				Mode: v1alpha1.RestoreStandby}})).To(Succeed())
-
 		Eventually(func() string { return activeOf(ns, "sales") }).Should(Equal("ds1"))
 
 		// A writer that counts the inserts the primary acknowledged.
@@ -217,3 +189,38 @@ var _ = Describe("SQL Server log shipping and failover (against mssqlsim)", func
 		}, 40*time.Second).Should(Or(Equal("RESTORING"), Equal("ONLINE (STANDBY)")))
 	})
 })
+
+// createSQLGroup creates database Sales (table dbo.Orders, login app) on ds1 and a log-shipping
+// group of ds1 (priority 200) and ds2 with fast timings; it returns the backup directory.
+func createSQLGroup(ns string, ds1, ds2 *sqlMember) string {
+	master := ds1.db("master")
+	_, err := master.Exec("CREATE DATABASE [Sales]")
+	Expect(err).NotTo(HaveOccurred())
+	_, err = ds1.db("Sales").Exec("CREATE TABLE dbo.Orders (id INT NOT NULL, note NVARCHAR(100))")
+	Expect(err).NotTo(HaveOccurred())
+	_, err = master.Exec("CREATE LOGIN [app] WITH PASSWORD = N'App-Passw0rd!'")
+	Expect(err).NotTo(HaveOccurred())
+
+	backups := GinkgoT().TempDir()
+	Expect(k8sClient.Create(suiteCtx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sql"},
+		StringData: map[string]string{"username": "sa", "password": mssqlsim.DefaultSAPassword}})).To(Succeed())
+	Expect(k8sClient.Create(suiteCtx, &v1alpha1.BackupTarget{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shared"},
+		Spec: v1alpha1.BackupTargetSpec{Path: backups, Retention: metav1.Duration{Duration: 48 * time.Hour}}})).To(Succeed())
+	member := func(name string, prio int32, m *sqlMember) v1alpha1.Member {
+		return v1alpha1.Member{Name: name, Priority: prio, Address: &v1alpha1.MemberAddress{Host: m.srv.Host(), Port: int32(m.srv.Port())},
+			PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"member": name}}}
+	}
+	g := groupOf(ns, "sales", member("ds1", 200, ds1), member("ds2", 100, ds2))
+	g.Spec.HealthCheck = v1alpha1.HealthCheck{SQLServer: &v1alpha1.SQLServerHealthCheck{},
+		PeriodSeconds: 1, TimeoutSeconds: 1, FailureThreshold: 2, SuccessThreshold: 1}
+	g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"}, Port: 1433,
+		Databases: []v1alpha1.DatabaseName{"Sales"}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}}
+	g.Spec.LogShipping = &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: "shared"},
+		LogBackupInterval: metav1.Duration{Duration: 10 * time.Second}, FullBackupSchedule: "0 2 * * *"}
+	Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
+	Expect(k8sClient.Create(suiteCtx, &v1alpha1.RestoreSchedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sales"},
+		Spec: v1alpha1.RestoreScheduleSpec{FailoverGroupRef: v1alpha1.LocalObjectReference{Name: "sales"},
+			Interval: metav1.Duration{Duration: 10 * time.Second}, Offset: metav1.Duration{Duration: 2 * time.Second},
+			Mode: v1alpha1.RestoreStandby}})).To(Succeed())
+	return backups
+}
