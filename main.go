@@ -43,6 +43,7 @@ type managerFlags struct {
 	leaderElectionID        string
 	leaderElectionNamespace string
 	watchNamespaces         string
+	operatorImage           string
 	zap                     zap.Options
 }
 
@@ -55,6 +56,7 @@ func parseManagerFlags(args []string) (*managerFlags, error) {
 	fs.StringVar(&f.leaderElectionID, "leader-election-id", "understudy.understudy.dev", "Name of the leader election Lease.")
 	fs.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's namespace).")
 	fs.StringVar(&f.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
+	fs.StringVar(&f.operatorImage, "operator-image", os.Getenv("OPERATOR_IMAGE"), "The operator's own image, run by Jobs that prune old backup files (`understudy prune`).")
 	f.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -104,7 +106,7 @@ func runManager(args []string) error {
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
-	if err := controllers.SetupWithManager(mgr, controllers.Options{Clock: clock.RealClock{}}); err != nil {
+	if err := controllers.SetupWithManager(mgr, controllers.Options{Clock: clock.RealClock{}, OperatorImage: f.operatorImage}); err != nil {
 		return fmt.Errorf("set up controllers: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -127,6 +129,8 @@ func main() {
 	switch {
 	case len(args) > 0 && args[0] == "version":
 		fmt.Println(version)
+	case len(args) > 0 && args[0] == "prune":
+		err = runPrune(args[1:], os.Stdout)
 	default:
 		err = runManager(args)
 	}

@@ -41,6 +41,8 @@ type LogShippingReconciler struct {
 	Recorder recorder.EventRecorder
 	SQL      *sqlGroups
 	Leases   *lease.Store
+	// OperatorImage runs the prune Jobs (`understudy prune`); empty: no Jobs.
+	OperatorImage string
 
 	mu sync.Mutex
 	// lastRestore is when each schedule last ran restores on each member.
@@ -174,6 +176,7 @@ func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverG
 	if len(schedules) == 0 {
 		cyc.problems = append(cyc.problems, "no RestoreSchedule refers to this group: standbys are not restored")
 	}
+	r.prune(ctx, g, sh, bt, holder, v.dbs, cyc)
 	if cyc.next < time.Second {
 		cyc.next = time.Second
 	}

@@ -27,6 +27,8 @@ type Options struct {
 	Checkers probe.Registry
 	// AfterStep is a test hook called after each recorded failover step.
 	AfterStep func(group string, step v1alpha1.FailoverStep) error
+	// OperatorImage is the operator's own image, run by backup prune Jobs.
+	OperatorImage string
 	// ControllerName distinguishes controllers when several managers run in one process (tests).
 	ControllerName string
 }
@@ -91,7 +93,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("failovergroup controller: %w", err)
 	}
 	ls := &LogShippingReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: opts.Clock,
-		Recorder: mgr.GetEventRecorder("understudy-logshipping"), SQL: sql, Leases: leases}
+		Recorder: mgr.GetEventRecorder("understudy-logshipping"), SQL: sql, Leases: leases, OperatorImage: opts.OperatorImage}
 	if err := ls.SetupWithManager(mgr, opts.ControllerName+"-logshipping"); err != nil {
 		return fmt.Errorf("log shipping controller: %w", err)
 	}
