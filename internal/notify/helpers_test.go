@@ -1,11 +1,9 @@
 package notify
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,34 +11,25 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/understudy-dev/understudy/internal/testutil"
 )
 
 const (
-	pollInterval = 5 * time.Millisecond
-	pollTimeout  = 10 * time.Second
+	pollInterval = testutil.PollInterval
+	pollTimeout  = testutil.PollTimeout
 )
 
 // eventually polls cond until it holds, failing the test after pollTimeout.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, pollTimeout, true,
-		func(context.Context) (bool, error) { return cond(), nil })
-	if err != nil {
-		t.Fatalf("timed out waiting for %s", what)
-	}
+	testutil.Eventually(t, what, cond)
 }
 
 // waitGoroutinesAtMost polls until no more than baseline goroutines run.
 func waitGoroutinesAtMost(t *testing.T, baseline int) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, pollTimeout, true,
-		func(context.Context) (bool, error) { return runtime.NumGoroutine() <= baseline, nil })
-	if err != nil {
-		buf := make([]byte, 1<<20)
-		n := runtime.Stack(buf, true)
-		t.Fatalf("goroutines leaked: %d running, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:n])
-	}
+	testutil.WaitGoroutinesAtMost(t, baseline)
 }
 
 // fastOptions are DispatcherOptions with test-sized delays.
@@ -57,25 +46,7 @@ func fastOptions(metrics *Metrics) DispatcherOptions {
 // returned function or the test cleanup runs.
 func runInBackground(t *testing.T, d *Dispatcher) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Start(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Start returned %v", err)
-				}
-			case <-time.After(pollTimeout):
-				t.Errorf("Start did not return after cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return testutil.RunInBackground(t, d.Start)
 }
 
 // receivedRequest is one request seen by a receiver.

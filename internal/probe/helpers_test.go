@@ -3,30 +3,26 @@ package probe
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"k8s.io/apimachinery/pkg/util/wait"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/understudy-dev/understudy/internal/testutil"
 )
 
 const (
-	pollInterval = 5 * time.Millisecond
-	pollTimeout  = 10 * time.Second
+	pollInterval = testutil.PollInterval
+	pollTimeout  = testutil.PollTimeout
 )
 
 // eventually polls cond until it holds, failing the test after pollTimeout.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, pollTimeout, true,
-		func(context.Context) (bool, error) { return cond(), nil })
-	if err != nil {
-		t.Fatalf("timed out waiting for %s", what)
-	}
+	testutil.Eventually(t, what, cond)
 }
 
 // consistently checks cond for the whole duration, failing at the first miss.
@@ -44,13 +40,7 @@ func consistently(t *testing.T, what string, d time.Duration, cond func() bool) 
 // waitGoroutinesAtMost polls until no more than baseline goroutines run.
 func waitGoroutinesAtMost(t *testing.T, baseline int) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, pollTimeout, true,
-		func(context.Context) (bool, error) { return runtime.NumGoroutine() <= baseline, nil })
-	if err != nil {
-		buf := make([]byte, 1<<20)
-		n := runtime.Stack(buf, true)
-		t.Fatalf("goroutines leaked: %d running, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:n])
-	}
+	testutil.WaitGoroutinesAtMost(t, baseline)
 }
 
 // waitParked waits until n probe loops wait on the fake clock, i.e. every
@@ -71,25 +61,7 @@ func stepAndSettle(t *testing.T, clk *clocktesting.FakeClock, d time.Duration, n
 // returned stop function or the test cleanup runs.
 func runInBackground(t *testing.T, r *Runner) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Start(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Start returned %v", err)
-				}
-			case <-time.After(pollTimeout):
-				t.Errorf("Start did not return after cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return testutil.RunInBackground(t, r.Start)
 }
 
 // fakeChecker is a scripted Checker: members listed as down fail.
