@@ -143,11 +143,11 @@ func (r *FailoverGroupReconciler) observe(ctx context.Context, g *v1alpha1.Failo
 	if err != nil {
 		return nil, err
 	}
-	health, err := r.observeHealth(ctx, g, key, pods)
+	l, err := r.Leases.Get(ctx, g)
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.Leases.Get(ctx, g)
+	health, err := r.observeHealth(ctx, g, key, pods, lease.Holder(l))
 	if err != nil {
 		return nil, err
 	}

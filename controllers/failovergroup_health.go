@@ -27,7 +27,7 @@ type memberHealth struct {
 // has just started probing again (a new pod, a changed address) needs successThreshold successes
 // before it counts as healthy if it was down before, so a member that failed never flaps back on
 // one lucky probe.
-func (r *FailoverGroupReconciler) observeHealth(ctx context.Context, g *v1alpha1.FailoverGroup, key string, pods map[string]memberPods) (map[string]memberHealth, error) {
+func (r *FailoverGroupReconciler) observeHealth(ctx context.Context, g *v1alpha1.FailoverGroup, key string, pods map[string]memberPods, holder string) (map[string]memberHealth, error) {
 	hc := g.Spec.HealthCheck
 	spec := probe.GroupSpec{
 		Period:           seconds(hc.PeriodSeconds),
@@ -49,7 +49,7 @@ func (r *FailoverGroupReconciler) observeHealth(ctx context.Context, g *v1alpha1
 		}
 		spec.Members = append(spec.Members, probe.MemberSpec{Name: m.Name, Target: t})
 	}
-	if err := r.registerSQLTargets(ctx, g, spec.Members); err != nil {
+	if err := r.registerSQLTargets(ctx, g, spec.Members, holder); err != nil {
 		return nil, err
 	}
 	if err := r.Runner.Ensure(key, spec); err != nil {
@@ -84,13 +84,17 @@ func previousMembers(g *v1alpha1.FailoverGroup) map[string]v1alpha1.MemberStatus
 }
 
 // registerSQLTargets tells the SQL Server health checker the group's login for each probed address.
-func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1alpha1.FailoverGroup, members []probe.MemberSpec) error {
+func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1alpha1.FailoverGroup, members []probe.MemberSpec, holder string) error {
 	if r.SQLTargets == nil || g.Spec.SQLServer == nil || g.Spec.HealthCheck.SQLServer == nil {
 		return nil
 	}
 	cfg, err := sqlCredentials(ctx, r.APIReader, g)
 	if err != nil {
 		return fmt.Errorf("configure SQL Server health checks: %w", err)
+	}
+	dbs := make([]string, 0, len(g.Spec.SQLServer.Databases))
+	for _, d := range g.Spec.SQLServer.Databases {
+		dbs = append(dbs, string(d))
 	}
 	for _, m := range members {
 		host, port, err := net.SplitHostPort(m.Target.Address)
@@ -100,7 +104,7 @@ func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1a
 		c := cfg
 		c.Host = host
 		c.Port, _ = strconv.Atoi(port)
-		r.SQLTargets.set(m.Target.Address, c)
+		r.SQLTargets.set(m.Target.Address, sqlProbeTarget{cfg: c, dbs: dbs, primary: m.Name == holder})
 	}
 	return nil
 }

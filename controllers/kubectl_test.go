@@ -56,8 +56,18 @@ var _ = Describe("What an operator on call sees", func() {
 	})
 })
 
-// counterValue reads a counter from the manager's metrics registry (what /metrics serves).
+// counterValue reads a counter from the manager's metrics registry (what /metrics serves); -1 when
+// there is no such series.
 func counterValue(name string, labels map[string]string) float64 {
+	return metricValue(name, labels, func(m *dto.Metric) float64 { return m.GetCounter().GetValue() })
+}
+
+// gaugeValue reads a gauge the same way.
+func gaugeValue(name string, labels map[string]string) float64 {
+	return metricValue(name, labels, func(m *dto.Metric) float64 { return m.GetGauge().GetValue() })
+}
+
+func metricValue(name string, labels map[string]string, value func(*dto.Metric) float64) float64 {
 	families, err := metrics.Registry.Gather()
 	Expect(err).NotTo(HaveOccurred())
 	for _, f := range families {
@@ -66,7 +76,7 @@ func counterValue(name string, labels map[string]string) float64 {
 		}
 		for _, m := range f.GetMetric() {
 			if hasMetricLabels(m, labels) {
-				return m.GetCounter().GetValue()
+				return value(m)
 			}
 		}
 	}

@@ -177,6 +177,17 @@ func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverG
 		cyc.problems = append(cyc.problems, "no RestoreSchedule refers to this group: standbys are not restored")
 	}
 	r.prune(ctx, g, sh, bt, holder, v.dbs, cyc)
+	key := g.Namespace + "/" + g.Name
+	for _, db := range v.dbs {
+		if newest, ok := cyc.files.Newest(db); ok && !newest.FinishedAt.IsZero() {
+			backupAge.WithLabelValues(key, db).Set(now.Sub(newest.FinishedAt).Seconds())
+		}
+	}
+	for member, results := range cyc.restores {
+		for _, res := range results {
+			restoreLag.WithLabelValues(key, member, res.Database).Set(res.Lag.Seconds())
+		}
+	}
 	if cyc.next < time.Second {
 		cyc.next = time.Second
 	}

@@ -32,7 +32,7 @@ var (
 // manager's metrics endpoint), once per process.
 func registerMetrics() {
 	registerOnce.Do(func() {
-		metrics.Registry.MustRegister(failoversTotal, failoverDuration)
+		metrics.Registry.MustRegister(failoversTotal, failoverDuration, restoreLag, backupAge)
 		if err := probeMetrics.Register(metrics.Registry); err != nil {
 			panic(err)
 		}
@@ -41,3 +41,14 @@ func registerMetrics() {
 		}
 	})
 }
+
+var (
+	restoreLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "understudy_restore_lag_seconds",
+		Help: "How far a standby's restored data trails the newest shipped backup, per database.",
+	}, []string{"group", "member", "database"})
+	backupAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "understudy_backup_age_seconds",
+		Help: "Seconds since the newest backup (full or log) of a database finished.",
+	}, []string{"group", "database"})
+)

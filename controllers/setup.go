@@ -11,7 +11,6 @@ import (
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/internal/lease"
-	"github.com/understudy-dev/understudy/internal/logshipping"
 	"github.com/understudy-dev/understudy/internal/notify"
 	"github.com/understudy-dev/understudy/internal/probe"
 )
@@ -43,7 +42,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	targets := &sqlTargets{}
 	if opts.Checkers == nil {
 		opts.Checkers = probe.NewRegistry()
-		opts.Checkers[probe.KindSQLServer] = logshipping.NewSQLChecker(targets.configFor)
+		opts.Checkers[probe.KindSQLServer] = &sqlHealthChecker{targets: targets}
 	}
 	if opts.ControllerName == "" {
 		opts.ControllerName = "failovergroup"

@@ -88,6 +88,9 @@ var _ = Describe("SQL Server log shipping and failover (against mssqlsim)", func
 			return string(c.Status) + " " + c.Message
 		}, 30*time.Second).Should(HavePrefix("True"))
 		Eventually(func() string { return memberStatus(ns, "sales", "ds2").Databases[0].LSN }, 30*time.Second).ShouldNot(BeEmpty())
+		Expect(gaugeValue("understudy_backup_age_seconds", map[string]string{"group": ns + "/sales", "database": "Sales"})).To(BeNumerically(">=", 0))
+		Expect(gaugeValue("understudy_restore_lag_seconds", map[string]string{"group": ns + "/sales", "member": "ds2", "database": "Sales"})).To(BeNumerically(">=", 0))
+		Expect(getGroup(ns, "sales").Status.Lag).NotTo(BeEmpty())
 		// The application's login is on the standby with the same SID, so it is not orphaned.
 		sidOf := func(db *sql.DB) ([]byte, error) {
 			var sid []byte

@@ -18,8 +18,9 @@
 //     CopyLogins.
 //   - Failover: Promote, CandidatePosition, Shipper.PlannedSwitchover (zero
 //     data loss, the old primary continues as a standby), Shipper.Salvage and
-//     Reseed (an old primary that comes back after an unplanned failover),
-//     SQLChecker (the probe.Checker of SQL Server members).
+//     Reseed (an old primary that comes back after an unplanned failover).
+//     The health check of SQL Server members lives in the controllers, which
+//     know each member's role.
 //
 // Time is always a parameter (now), never read from the clock, except where
 // SQL Server itself stamps backups and restores. Results carry per-database
