@@ -74,6 +74,10 @@ bench-failover: ## Measure time from the active member's death to the Service se
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/envtest-assets.sh)" \
 		go run ./test/bench/failover -runs 20
 
+.PHONY: demo
+demo: ## Show understudy at work (~1 min): local control plane, operator, two SQL Server simulators, crash, failover, rejoin, switchover.
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/envtest-assets.sh)" go run ./cmd/demo
+
 ##@ Build
 
 .PHONY: build

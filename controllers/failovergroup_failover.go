@@ -26,7 +26,7 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 	log := logf.FromContext(ctx)
 	if g.Status.InProgress == nil {
 		g.Status.InProgress = &v1alpha1.FailoverProgress{From: d.From, To: d.To, Reason: d.Reason,
-			Step: v1alpha1.StepStarted, StartedAt: metav1.NewTime(w.now)}
+			Step: v1alpha1.StepStarted, StartedAt: metav1.NewMicroTime(w.now)}
 		if err := r.recordStep(ctx, g, w); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -170,7 +170,7 @@ func (r *FailoverGroupReconciler) route(ctx context.Context, g *v1alpha1.Failove
 
 // complete records the finished failover.
 func (r *FailoverGroupReconciler) complete(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress, rr *routingResult) error {
-	now := metav1.NewTime(r.Clock.Now())
+	now := metav1.NewMicroTime(r.Clock.Now())
 	g.Status.LastFailover = &v1alpha1.FailoverRecord{From: p.From, To: p.To, Reason: p.Reason, StartedAt: p.StartedAt,
 		CompletedAt: &now, EstimatedDataLoss: p.EstimatedDataLoss}
 	g.Status.FailoverCount++

@@ -514,6 +514,15 @@ func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, g *v1alpha
 		before := cur.Status.DeepCopy()
 		var maxLag time.Duration
 		for i := range cur.Status.Members {
+			if cur.Status.Members[i].Name == cur.Status.ActiveMember {
+				// The primary has no restore position: keep only what it still owns (a salvage file).
+				var dbs []v1alpha1.DatabasePosition
+				for _, d := range cur.Status.Members[i].Databases {
+					dbs = append(dbs, v1alpha1.DatabasePosition{Name: d.Name, State: sqlserver.StateOnline, SalvageFile: d.SalvageFile})
+				}
+				cur.Status.Members[i].Databases = dbs
+				continue
+			}
 			results, ok := cyc.restores[cur.Status.Members[i].Name]
 			if !ok {
 				continue

@@ -598,11 +598,11 @@ type FailoverRecord struct {
 	To string `json:"to"`
 	// Reason: Failover, Switchover, Failback, Forced, InitialElection.
 	Reason string `json:"reason"`
-	// StartedAt is when the change began.
-	StartedAt metav1.Time `json:"startedAt"`
-	// CompletedAt is when routing pointed at the new member.
+	// StartedAt is when the change began (microsecond precision).
+	StartedAt metav1.MicroTime `json:"startedAt"`
+	// CompletedAt is when routing pointed at the new member (microsecond precision).
 	// +optional
-	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	CompletedAt *metav1.MicroTime `json:"completedAt,omitempty"`
 	// EstimatedDataLoss is the window of writes that may be lost (SQL Server, unplanned failover).
 	// +optional
 	EstimatedDataLoss *metav1.Duration `json:"estimatedDataLoss,omitempty"`
@@ -632,8 +632,8 @@ type FailoverProgress struct {
 	Reason string `json:"reason"`
 	// Step is the last step completed.
 	Step FailoverStep `json:"step"`
-	// StartedAt is when the failover began.
-	StartedAt metav1.Time `json:"startedAt"`
+	// StartedAt is when the failover began (microsecond precision).
+	StartedAt metav1.MicroTime `json:"startedAt"`
 	// EstimatedDataLoss is what promotion estimated (SQL Server, unplanned failover).
 	// +optional
 	EstimatedDataLoss *metav1.Duration `json:"estimatedDataLoss,omitempty"`

@@ -39,7 +39,7 @@ var _ = Describe("kubectl get failovergroups", func() {
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &group)).To(Succeed())
 		group.Status = v1alpha1.FailoverGroupStatus{
 			ActiveMember: "a", Phase: v1alpha1.PhaseActive, Healthy: "2/2", Lag: "12s", FailoverCount: 3,
-			LastFailover: &v1alpha1.FailoverRecord{To: "a", Reason: "Failover", StartedAt: metav1.Now(), CompletedAt: ptrNow()},
+			LastFailover: &v1alpha1.FailoverRecord{To: "a", Reason: "Failover", StartedAt: metav1.NowMicro(), CompletedAt: ptrNow()},
 		}
 		Expect(k8sClient.Status().Update(ctx, &group)).To(Succeed())
 

@@ -24,7 +24,7 @@ func newTestCodecs() runtime.NegotiatedSerializer {
 	return serializer.NewCodecFactory(newTestScheme()).WithoutConversion()
 }
 
-func ptrNow() *metav1.Time {
-	t := metav1.Now()
+func ptrNow() *metav1.MicroTime {
+	t := metav1.NowMicro()
 	return &t
 }
