@@ -5,7 +5,7 @@ ARG VERSION=dev
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
-COPY main.go ./
+COPY main.go prune.go ./
 COPY api/ api/
 COPY controllers/ controllers/
 COPY internal/ internal/
