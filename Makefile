@@ -94,3 +94,39 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
 	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+
+##@ End-to-end (a real cluster)
+
+E2E_GO_TEST_FLAGS ?= -count=1 -v -timeout 40m
+UNDERSTUDY_CLUSTER_DIR ?= /tmp/understudy-cluster
+
+.PHONY: test-e2e
+test-e2e: ## Run test/e2e on $KUBECONFIG's cluster, or on a local cluster brought up here and torn down after (even on failure).
+	@if [ -n "$$KUBECONFIG" ]; then \
+		echo "test-e2e: using KUBECONFIG=$$KUBECONFIG (the images understudy:e2e and understudy-e2e-member:e2e must be on its nodes)"; \
+		go test -tags e2e $(E2E_GO_TEST_FLAGS) ./test/e2e/; \
+	else \
+		start=$$(date +%s); rc=0; \
+		trap 'hack/local-cluster.sh down; exit 130' INT TERM; \
+		if UNDERSTUDY_CLUSTER_DIR=$(UNDERSTUDY_CLUSTER_DIR) hack/local-cluster.sh up >/dev/null; then \
+			up=$$(date +%s); \
+			KUBECONFIG=$(UNDERSTUDY_CLUSTER_DIR)/kubeconfig UNDERSTUDY_CLUSTER_DIR=$(UNDERSTUDY_CLUSTER_DIR) \
+				go test -tags e2e $(E2E_GO_TEST_FLAGS) ./test/e2e/ || rc=$$?; \
+			tested=$$(date +%s); \
+		else rc=$$?; up=$$(date +%s); tested=$$up; echo "test-e2e: the local cluster did not come up"; fi; \
+		UNDERSTUDY_CLUSTER_DIR=$(UNDERSTUDY_CLUSTER_DIR) hack/local-cluster.sh down; \
+		echo "test-e2e: cluster up $$((up - start))s, suite $$((tested - up))s, down $$(( $$(date +%s) - tested ))s, total $$(( $$(date +%s) - start ))s (exit $$rc)"; \
+		exit $$rc; \
+	fi
+
+.PHONY: local-cluster-up
+local-cluster-up: ## Start the local single-node cluster (hack/local-cluster.sh up) and load the e2e images.
+	hack/local-cluster.sh up
+
+.PHONY: local-cluster-down
+local-cluster-down: ## Stop the local cluster and remove everything it left.
+	hack/local-cluster.sh down
+
+.PHONY: e2e-images
+e2e-images: ## Rebuild the e2e images (operator, member server, pause) and import them into the local cluster.
+	hack/local-cluster.sh load-images

@@ -12,7 +12,7 @@ k8s_build() {
   minor=$(echo "$version" | cut -d. -f2)
   patch=$(echo "$version" | cut -d. -f3)
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
+  trap 'rm -rf "$work"; trap - RETURN' RETURN
   gomod=$(go mod download -json "k8s.io/kubernetes@v$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   {
     echo "module understudy.dev/k8s-build"
@@ -48,7 +48,7 @@ k8s_build() {
 etcd_build() {
   local version=$1 dest=$2 work
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
+  trap 'rm -rf "$work"; trap - RETURN' RETURN
   cat >"$work/go.mod" <<MOD
 module understudy.dev/etcd-build
 

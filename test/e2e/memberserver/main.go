@@ -1,0 +1,142 @@
+// Command memberserver is the workload of the end-to-end tests (test/e2e), packed into the image
+// understudy-e2e-member:e2e by hack/local-cluster.sh. It has two modes:
+//
+//	memberserver serve      HTTP on :8080; every request is answered with "<MEMBER_NAME> <POD_NAME>\n",
+//	                        so a client going through the routed Service can tell which member it
+//	                        reached. The operator's TCP health check connects to the same port.
+//	memberserver webhook    HTTP on :8080; POST /hook records a webhook delivery and checks its
+//	                        X-Understudy-Signature (HMAC-SHA256 of the body keyed with $WEBHOOK_SECRET,
+//	                        computed here independently of the operator's code); GET /deliveries
+//	                        returns every recorded delivery as JSON.
+//
+// The listen address can be changed with $LISTEN (default ":8080").
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Delivery is one webhook request as received.
+type Delivery struct {
+	ReceivedAt     time.Time       `json:"receivedAt"`
+	EventHeader    string          `json:"eventHeader"`
+	DeliveryID     string          `json:"deliveryID"`
+	Signature      string          `json:"signature"`
+	SignatureValid bool            `json:"signatureValid"`
+	Body           json.RawMessage `json:"body"`
+}
+
+func main() {
+	mode := "serve"
+	if len(os.Args) > 1 {
+		mode = os.Args[1]
+	}
+	addr := envOr("LISTEN", ":8080")
+	var h http.Handler
+	switch mode {
+	case "serve":
+		h = serveHandler(envOr("MEMBER_NAME", "unknown"), envOr("POD_NAME", "unknown"))
+	case "webhook":
+		h = webhookHandler([]byte(os.Getenv("WEBHOOK_SECRET")))
+	default:
+		log.Fatalf("unknown mode %q (want serve or webhook)", mode)
+	}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Printf("memberserver %s listening on %s", mode, addr)
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func serveHandler(member, pod string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Connection", "close")
+		fmt.Fprintf(w, "%s %s\n", member, pod)
+	})
+}
+
+func webhookHandler(secret []byte) http.Handler {
+	var mu sync.Mutex
+	var got []Delivery
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /hook", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		sig := r.Header.Get("X-Understudy-Signature")
+		d := Delivery{
+			ReceivedAt:     time.Now().UTC(),
+			EventHeader:    r.Header.Get("X-Understudy-Event"),
+			DeliveryID:     r.Header.Get("X-Understudy-Delivery"),
+			Signature:      sig,
+			SignatureValid: validSignature(body, secret, sig),
+		}
+		if json.Valid(body) {
+			d.Body = body
+		} else {
+			d.Body, _ = json.Marshal(string(body))
+		}
+		mu.Lock()
+		got = append(got, d)
+		mu.Unlock()
+		log.Printf("delivery %s event=%s signatureValid=%t body=%s", d.DeliveryID, d.EventHeader, d.SignatureValid, body)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /deliveries", func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(append([]Delivery{}, got...))
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	return mux
+}
+
+func validSignature(body, secret []byte, header string) bool {
+	if len(secret) == 0 {
+		return false
+	}
+	hexSum, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSum)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
