@@ -92,10 +92,7 @@ func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1a
 	if err != nil {
 		return fmt.Errorf("configure SQL Server health checks: %w", err)
 	}
-	dbs := make([]string, 0, len(g.Spec.SQLServer.Databases))
-	for _, d := range g.Spec.SQLServer.Databases {
-		dbs = append(dbs, string(d))
-	}
+	dbs := databaseNames(g.Spec.SQLServer.Databases)
 	for _, m := range members {
 		host, port, err := net.SplitHostPort(m.Target.Address)
 		if err != nil {

@@ -221,10 +221,7 @@ func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.Fai
 	}
 	dbs := v.dbs
 	if len(rs.Spec.Databases) > 0 {
-		dbs = nil
-		for _, d := range rs.Spec.Databases {
-			dbs = append(dbs, string(d))
-		}
+		dbs = databaseNames(rs.Spec.Databases)
 	}
 	next := interval
 	var errs []error

@@ -51,6 +51,15 @@ func sqlCredentials(ctx context.Context, reader client.Reader, g *v1alpha1.Failo
 	return cfg, nil
 }
 
+// databaseNames converts API database names to plain strings.
+func databaseNames(names []v1alpha1.DatabaseName) []string {
+	out := make([]string, 0, len(names))
+	for _, d := range names {
+		out = append(out, string(d))
+	}
+	return out
+}
+
 // sqlEndpoint is where a member's SQL Server listens: its address, else its Ready pod's IP, on
 // address.port or spec.sqlServer.port. ok is false when the member has no reachable endpoint now.
 func sqlEndpoint(g *v1alpha1.FailoverGroup, m v1alpha1.Member, pods memberPods) (host string, port int, ok bool) {

@@ -45,10 +45,7 @@ func (s *sqlGroups) view(ctx context.Context, g *v1alpha1.FailoverGroup, pods ma
 	if err != nil {
 		return nil, err
 	}
-	dbs := make([]string, 0, len(g.Spec.SQLServer.Databases))
-	for _, d := range g.Spec.SQLServer.Databases {
-		dbs = append(dbs, string(d))
-	}
+	dbs := databaseNames(g.Spec.SQLServer.Databases)
 	return &sqlGroupView{g: g, cfg: cfg, pods: pods, dbs: dbs, s: s}, nil
 }
 
