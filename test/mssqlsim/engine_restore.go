@@ -46,6 +46,16 @@ func (ec *execCtx) readBackupSets(s *restoreStmt) (string, []backupSet, error) {
 }
 
 // selectSet picks the backup set named by WITH FILE = n (default 1).
+// readSelectedSet reads the backup file of s and picks the set that WITH FILE names (default 1).
+func (ec *execCtx) readSelectedSet(s *restoreStmt) (string, *backupSet, error) {
+	path, sets, err := ec.readBackupSets(s)
+	if err != nil {
+		return "", nil, err
+	}
+	set, err := ec.selectSet(s, path, sets)
+	return path, set, err
+}
+
 func (ec *execCtx) selectSet(s *restoreStmt, path string, sets []backupSet) (*backupSet, error) {
 	file := int64(1)
 	if s.Opts.File != nil {
@@ -131,11 +141,7 @@ func (ec *execCtx) restoreHeaderOnly(s *restoreStmt) (stmtResult, error) {
 }
 
 func (ec *execCtx) restoreFileListOnly(s *restoreStmt) (stmtResult, error) {
-	path, sets, err := ec.readBackupSets(s)
-	if err != nil {
-		return stmtResult{}, err
-	}
-	set, err := ec.selectSet(s, path, sets)
+	_, set, err := ec.readSelectedSet(s)
 	if err != nil {
 		return stmtResult{}, err
 	}
@@ -165,11 +171,7 @@ func (ec *execCtx) restoreFileListOnly(s *restoreStmt) (stmtResult, error) {
 }
 
 func (ec *execCtx) restoreVerifyOnly(s *restoreStmt) (stmtResult, error) {
-	path, sets, err := ec.readBackupSets(s)
-	if err != nil {
-		return stmtResult{}, err
-	}
-	set, err := ec.selectSet(s, path, sets)
+	_, set, err := ec.readSelectedSet(s)
 	if err != nil {
 		return stmtResult{}, err
 	}
@@ -257,11 +259,7 @@ func (ec *execCtx) restore(s *restoreStmt) (stmtResult, error) {
 	if len(s.From) == 0 {
 		return ec.recoverOnly(d, name, s)
 	}
-	path, sets, err := ec.readBackupSets(s)
-	if err != nil {
-		return stmtResult{}, err
-	}
-	set, err := ec.selectSet(s, path, sets)
+	path, set, err := ec.readSelectedSet(s)
 	if err != nil {
 		return stmtResult{}, err
 	}
