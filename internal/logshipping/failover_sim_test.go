@@ -80,8 +80,19 @@ func TestUnplannedFailoverLosesOnlyWritesAfterTheLastShippedLog(t *testing.T) {
 }
 
 func TestPlannedSwitchoverLosesNothingAndOldPrimaryFollows(t *testing.T) {
+	// The tail-log backup is recorded in the old primary's msdb only: when the operator cannot list
+	// the backup directory itself, the new primary must still find it (the e2e suite found this).
+	for _, tc := range []struct {
+		name      string
+		localView bool
+	}{{"operator sees the backup directory", true}, {"catalogue from msdb history", false}} {
+		t.Run(tc.name, func(t *testing.T) { testPlannedSwitchover(t, tc.localView) })
+	}
+}
+
+func testPlannedSwitchover(t *testing.T, localView bool) {
 	a, b := startMember(t, "A"), startMember(t, "B")
-	g := newGroup(t)
+	g := newGroupSeeing(t, localView)
 	dbs := []string{"sales", "stock"}
 	for _, db := range dbs {
 		createDB(t, a, db)

@@ -130,8 +130,19 @@ type group struct {
 
 func newGroup(t *testing.T) *group {
 	t.Helper()
+	return newGroupSeeing(t, true)
+}
+
+// newGroupSeeing is newGroup where the operator sees the backup directory (localView) or, as in a
+// cluster where only the SQL Server pods mount it, knows the files only from msdb's history.
+func newGroupSeeing(t *testing.T, localView bool) *group {
+	t.Helper()
 	dir := t.TempDir()
-	s, err := NewShipper(Target{Root: dir, LocalRoot: dir, Namespace: "ns", Group: "orders", Compression: true, Checksum: true}, "0 2 * * *", 0)
+	target := Target{Root: dir, Namespace: "ns", Group: "orders", Compression: true, Checksum: true}
+	if localView {
+		target.LocalRoot = dir
+	}
+	s, err := NewShipper(target, "0 2 * * *", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

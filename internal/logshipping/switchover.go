@@ -113,7 +113,9 @@ func (s *Shipper) switchover(ctx context.Context, oldPrimary, newPrimary *sqlser
 		return sd, err
 	}
 	sd.FinalLSN = oldSt.LastLogBackupLSN
-	applied, err := s.applyAll(ctx, newPrimary, newPrimary, db)
+	// The catalogue is read through the old primary: without a view of the directory it comes from
+	// msdb's backup history, and only the old primary's records the tail-log backup.
+	applied, err := s.applyAll(ctx, oldPrimary, newPrimary, db)
 	sd.Applied = append(sd.Applied, applied...)
 	if err != nil {
 		return sd, err
