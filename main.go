@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -42,6 +43,9 @@ type managerFlags struct {
 	leaderElect             bool
 	leaderElectionID        string
 	leaderElectionNamespace string
+	leaseDuration           time.Duration
+	renewDeadline           time.Duration
+	retryPeriod             time.Duration
 	watchNamespaces         string
 	operatorImage           string
 	zap                     zap.Options
@@ -55,11 +59,22 @@ func parseManagerFlags(args []string) (*managerFlags, error) {
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "Elect a leader among replicas with a Lease, so only one operator acts at a time.")
 	fs.StringVar(&f.leaderElectionID, "leader-election-id", "understudy.understudy.dev", "Name of the leader election Lease.")
 	fs.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's namespace).")
+	fs.DurationVar(&f.leaseDuration, "leader-election-lease-duration", 15*time.Second,
+		"How long the other replicas wait before taking over the leader Lease from a leader that stopped renewing it (a crash; a clean shutdown releases it at once).")
+	fs.DurationVar(&f.renewDeadline, "leader-election-renew-deadline", 10*time.Second,
+		"How long the leader keeps trying to renew its Lease before it steps down; shorter than the lease duration.")
+	fs.DurationVar(&f.retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election clients try to acquire or renew the Lease.")
 	fs.StringVar(&f.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
 	fs.StringVar(&f.operatorImage, "operator-image", os.Getenv("OPERATOR_IMAGE"), "The operator's own image, run by Jobs that prune old backup files (`understudy prune`).")
 	f.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	// client-go's leader elector refuses anything else at start-up (its jitter factor is 1.2); say so
+	// while parsing flags.
+	if f.retryPeriod <= 0 || f.renewDeadline*10 <= f.retryPeriod*12 || f.leaseDuration <= f.renewDeadline {
+		return nil, fmt.Errorf("leader election timing: need lease duration (%s) > renew deadline (%s) > 1.2 x retry period (%s) > 0",
+			f.leaseDuration, f.renewDeadline, f.retryPeriod)
 	}
 	return f, nil
 }
@@ -99,6 +114,9 @@ func runManager(args []string) error {
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        f.leaderElectionID,
 		LeaderElectionNamespace: f.leaderElectionNamespace,
+		LeaseDuration:           &f.leaseDuration,
+		RenewDeadline:           &f.renewDeadline,
+		RetryPeriod:             &f.retryPeriod,
 		// Step down at once on shutdown so the other replica takes over without waiting for expiry.
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         controllers.CacheOptions(namespacesOf(f.watchNamespaces)),

@@ -2,7 +2,8 @@
 # Makes sure the envtest control plane (kube-apiserver + etcd) is in bin/k8s/ and prints its directory.
 #
 # Order of attempts:
-#   1. binaries already in the cache directory: nothing to do;
+#   1. binaries already in the cache directory: nothing to do; or the same versions already built
+#      for the local cluster (bin/cluster/, hack/local-cluster.sh): copied;
 #   2. setup-envtest's normal download (works for users with internet access);
 #   3. build both from the Go module proxy (works offline when only the proxy is reachable):
 #      kube-apiserver from k8s.io/kubernetes via a wrapper module, etcd from go.etcd.io/etcd/server/v3.
@@ -41,7 +42,17 @@ try_download() {
   cp "$dir/kube-apiserver" "$dir/etcd" "$DEST/"
 }
 
-if try_download; then
+# The local cluster's build of the same Kubernetes version (and its etcd) serves envtest as well.
+copy_from_cluster_cache() {
+  local src="$ROOT/bin/cluster/$K8S_VERSION-$GOOS-$GOARCH"
+  [ -x "$src/kube-apiserver" ] && [ -x "$src/etcd" ] || return 1
+  [ "$("$src/etcd" --version 2>/dev/null | awk '/etcd Version/ {print $3}')" = "$ETCD_VERSION" ] || return 1
+  cp "$src/kube-apiserver" "$src/etcd" "$DEST/"
+}
+
+if copy_from_cluster_cache; then
+  log "copied from the local cluster's build cache into $DEST"
+elif try_download; then
   log "downloaded into $DEST"
 else
   log "download unavailable; building from the Go module proxy (several minutes, once)"

@@ -10,7 +10,7 @@
 # Untested here: written for kind v0.2x; the suite itself does not depend on kind.
 #
 # The images are the same as the local cluster's: understudy:e2e (the Dockerfile's binary) and
-# understudy-e2e-member:e2e (test/e2e/memberserver), built with docker here.
+# understudy-e2e-member:e2e (test/e2e/memberserver and the SQL Server simulator test/mssqlsim).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,8 +30,9 @@ docker build -t "$OPERATOR_IMAGE" --build-arg VERSION=e2e "$ROOT"
 # then loaded from its archive.
 mkdir -p "$ROOT/bin/images/bin"
 (cd "$ROOT" && CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" -o bin/images/bin/memberserver ./test/e2e/memberserver)
+(cd "$ROOT" && CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" -o bin/images/bin/mssqlsim ./test/mssqlsim/cmd/mssqlsim)
 (cd "$ROOT" && go run ./hack/imagepack -o bin/images/member.tar -tag "$MEMBER_IMAGE" -arch "$(go env GOARCH)" \
-  -entrypoint /memberserver -user 65532:65532 bin/images/bin/memberserver=/memberserver)
+  -entrypoint /memberserver -user 65532:65532 bin/images/bin/memberserver=/memberserver bin/images/bin/mssqlsim=/mssqlsim)
 
 kind load docker-image "$OPERATOR_IMAGE" --name "$CLUSTER"
 kind load image-archive "$ROOT/bin/images/member.tar" --name "$CLUSTER"

@@ -89,6 +89,12 @@ build_binaries() {
   mkdir -p "$BIN"
   local start missing=() c
   start=$(date +%s)
+  # envtest's kube-apiserver (hack/envtest-assets.sh) is the same version: no need to build it twice.
+  local envtest_dir="$ROOT/bin/k8s/$K8S_VERSION-$GOOS-$GOARCH"
+  if [ ! -x "$BIN/kube-apiserver" ] && [ -x "$envtest_dir/kube-apiserver" ] &&
+    "$envtest_dir/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes v$K8S_VERSION"; then
+    cp "$envtest_dir/kube-apiserver" "$BIN/kube-apiserver"
+  fi
   for c in "${K8S_COMPONENTS[@]}"; do [ -x "$BIN/$c" ] || missing+=("$c"); done
   if [ "${#missing[@]}" -gt 0 ]; then
     log "building ${missing[*]} v$K8S_VERSION from the Go module proxy into $BIN (once; ~6 min cold)"
@@ -123,13 +129,15 @@ build_images() {
     # The same binary the Dockerfile builds.
     "${gobuild[@]}" -ldflags "-s -w -X main.version=e2e" -o "$out/bin/understudy" .
     "${gobuild[@]}" -ldflags "-s -w" -o "$out/bin/memberserver" ./test/e2e/memberserver
+    "${gobuild[@]}" -ldflags "-s -w" -o "$out/bin/mssqlsim" ./test/mssqlsim/cmd/mssqlsim
     "${gobuild[@]}" -ldflags "-s -w" -o "$out/bin/pause" ./hack/imagepack/pause
     go build -o "$out/bin/imagepack" ./hack/imagepack
   )
   "$out/bin/imagepack" -o "$out/understudy.tar" -tag "$OPERATOR_IMAGE" -arch "$GOARCH" \
     -entrypoint /understudy -user 65532:65532 "$out/bin/understudy=/understudy"
   "$out/bin/imagepack" -o "$out/member.tar" -tag "$MEMBER_IMAGE" -arch "$GOARCH" \
-    -entrypoint /memberserver -user 65532:65532 "$out/bin/memberserver=/memberserver"
+    -entrypoint /memberserver -user 65532:65532 "$out/bin/memberserver=/memberserver" \
+    "$out/bin/mssqlsim=/mssqlsim"
   "$out/bin/imagepack" -o "$out/pause.tar" -tag "$PAUSE_IMAGE" -arch "$GOARCH" \
     -entrypoint /pause -user 65535:65535 "$out/bin/pause=/pause"
 }

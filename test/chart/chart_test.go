@@ -120,7 +120,8 @@ var _ = Describe("Helm chart charts/understudy", func() {
 			c := dep.Spec.Template.Spec.Containers[0]
 			Expect(c.Image).To(Equal("understudy:0.1.0"))
 			Expect(c.ImagePullPolicy).To(Equal(corev1.PullIfNotPresent))
-			Expect(c.Args).To(ContainElements("--leader-elect", "--leader-election-namespace="+ns, "--zap-log-level=info"))
+			Expect(c.Args).To(ContainElements("--leader-elect", "--leader-election-namespace="+ns, "--zap-log-level=info",
+				"--leader-election-lease-duration=15s", "--leader-election-renew-deadline=10s", "--leader-election-retry-period=2s"))
 			Expect(c.Args).NotTo(ContainElement(HavePrefix("--watch-namespaces")))
 			Expect(dep.Spec.Template.Spec.ServiceAccountName).To(Equal("understudy"))
 			Expect(dep.Spec.Template.Spec.PriorityClassName).To(BeEmpty())
@@ -328,6 +329,7 @@ var _ = Describe("Helm chart charts/understudy", func() {
 		Entry("an invalid namespace name", map[string]any{"watchNamespaces": []any{"Team_A"}}, "watchNamespaces"),
 		Entry("an unknown pull policy", map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}, "pullPolicy"),
 		Entry("an unknown log level", map[string]any{"logLevel": "verbose"}, "logLevel"),
+		Entry("a leader election duration without a unit", map[string]any{"leaderElection": map[string]any{"leaseDuration": "15"}}, "leaseDuration"),
 	)
 })
 

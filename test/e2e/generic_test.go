@@ -27,7 +27,7 @@ import (
 
 // The scenarios share the operator installed in BeforeSuite and run in order: the last one upgrades
 // and uninstalls it.
-var _ = Describe("generic FailoverGroup on a real cluster", Ordered, func() {
+var _ = Describe("understudy on a real cluster", Ordered, func() {
 	const (
 		clientInterval = 50 * time.Millisecond
 		clientTimeout  = 500 * time.Millisecond
@@ -127,6 +127,10 @@ var _ = Describe("generic FailoverGroup on a real cluster", Ordered, func() {
 		record("failoverThroughService", figures)
 		Expect(rf.FirstNewAnswer).To(BeNumerically(">", 0))
 		Expect(rf.FirstNewAnswer).To(BeNumerically("<", 30), "failover through the Service took too long")
+	})
+
+	It("(2) SQL Server group: kill the primary, the writer reaches a writable standby through the same Service, the old primary rejoins with salvage, a switchover back loses nothing", func() {
+		runSQLScenario()
 	})
 
 	It("(3) finishes a failover when the leading operator pod is killed in the middle of it", func() {
@@ -256,7 +260,7 @@ var _ = Describe("generic FailoverGroup on a real cluster", Ordered, func() {
 		}
 		take := func() snapshot {
 			s := snapshot{pods: map[string]types.UID{}, groups: map[string]string{}}
-			for _, ns := range []string{"e2e-generic", "e2e-restart"} {
+			for _, ns := range testNamespaces {
 				var pods corev1.PodList
 				Expect(k8sClient.List(ctx, &pods, client.InNamespace(ns))).To(Succeed())
 				for _, p := range pods.Items {

@@ -1,5 +1,6 @@
 // Command memberserver is the workload of the end-to-end tests (test/e2e), packed into the image
-// understudy-e2e-member:e2e by hack/local-cluster.sh. It has two modes:
+// understudy-e2e-member:e2e by hack/local-cluster.sh (with /mssqlsim, the SQL Server simulator the
+// SQL scenario runs as its members). It has four modes:
 //
 //	memberserver serve      HTTP on :8080; every request is answered with "<MEMBER_NAME> <POD_NAME>\n",
 //	                        so a client going through the routed Service can tell which member it
@@ -8,6 +9,12 @@
 //	                        X-Understudy-Signature (HMAC-SHA256 of the body keyed with $WEBHOOK_SECRET,
 //	                        computed here independently of the operator's code); GET /deliveries
 //	                        returns every recorded delivery as JSON.
+//	memberserver sqlinit    creates database $SQL_DATABASE (default Sales) and dbo.Orders on the
+//	                        server at $SQL_ADDR, once, and exits (see sql.go for the variables).
+//	memberserver writer     the SQL scenario's application: inserts a row every $WRITE_PACE (20ms)
+//	                        through the Service $SQL_SERVICE with go-mssqldb and reconnects after any
+//	                        error; GET /stats lists every acknowledged insert (id, time, server) and
+//	                        GET /check the acknowledged rows missing from the database it reaches now.
 //
 // The listen address can be changed with $LISTEN (default ":8080").
 package main
@@ -48,12 +55,24 @@ func main() {
 	addr := envOr("LISTEN", ":8080")
 	var h http.Handler
 	switch mode {
+	case "sqlinit":
+		if err := runSQLInit(context.Background()); err != nil {
+			log.Fatal(err)
+		}
+		return
+	case "writer":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		if err := runWriter(ctx, addr); err != nil {
+			log.Fatal(err)
+		}
+		return
 	case "serve":
 		h = serveHandler(envOr("MEMBER_NAME", "unknown"), envOr("POD_NAME", "unknown"))
 	case "webhook":
 		h = webhookHandler([]byte(os.Getenv("WEBHOOK_SECRET")))
 	default:
-		log.Fatalf("unknown mode %q (want serve or webhook)", mode)
+		log.Fatalf("unknown mode %q (want serve, webhook, sqlinit or writer)", mode)
 	}
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
