@@ -145,8 +145,10 @@ func (p *sqlPromoter) Promote(ctx context.Context, g *v1alpha1.FailoverGroup, fr
 		}
 		files := logshipping.Files{}
 		if sh != nil {
-			// The old primary is down: the candidate reads the backup headers.
-			if files, _, err = sh.Catalogue.ListAll(ctx, cand, sh.Target, v.dbs); err != nil {
+			// The old primary is down: the candidate reads the backup headers (or, when the
+			// operator cannot see the directory, its history plus what the operator last read
+			// through the old primary).
+			if files, _, err = sh.Catalogue.ForPromotion(ctx, cand, sh.Target, v.dbs); err != nil {
 				return PromotionReport{}, fmt.Errorf("list shipped backups: %w", err)
 			}
 		}

@@ -53,6 +53,10 @@ func (e FileError) Unwrap() error { return e.Err }
 type Catalogue struct {
 	mu      sync.Mutex
 	headers map[string]cachedHeader
+	// lastHistory is, per database directory, the last listing read from a msdb history plus the
+	// backups written since (when the operator cannot see the directory): what ForPromotion adds
+	// to a candidate's own history, which never holds the old primary's backups.
+	lastHistory map[string][]sqlserver.BackupFile
 }
 
 type cachedHeader struct {
@@ -63,7 +67,7 @@ type cachedHeader struct {
 
 // NewCatalogue returns an empty catalogue.
 func NewCatalogue() *Catalogue {
-	return &Catalogue{headers: map[string]cachedHeader{}}
+	return &Catalogue{headers: map[string]cachedHeader{}, lastHistory: map[string][]sqlserver.BackupFile{}}
 }
 
 // List returns the backup files of db in target, oldest first.
@@ -94,12 +98,7 @@ func (c *Catalogue) List(ctx context.Context, reader *sqlserver.Client, target T
 	if err != nil {
 		return nil, nil, fmt.Errorf("catalogue of %s: %w", db, err)
 	}
-	slices.SortStableFunc(files, func(a, b sqlserver.BackupFile) int {
-		if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
-			return c
-		}
-		return a.FirstLSN.Cmp(b.FirstLSN)
-	})
+	sortFiles(files)
 	return files, bad, nil
 }
 
@@ -118,10 +117,79 @@ func (c *Catalogue) ListAll(ctx context.Context, reader *sqlserver.Client, targe
 	return out, bad, nil
 }
 
+// ForPromotion lists the backups a candidate should apply before it is
+// recovered after an unplanned failover, when the old primary is gone. With
+// a view of the directory it is ListAll through the candidate. Without one,
+// the candidate's msdb history does not hold the old primary's backups: the
+// listing the operator last read through the old primary (and the backups it
+// wrote since) is added, so log backups shipped but not yet restored are
+// applied instead of lost. After an operator restart that memory is empty
+// and only the candidate's history is used (the standby then promotes at the
+// last backup its schedule restored).
+func (c *Catalogue) ForPromotion(ctx context.Context, candidate *sqlserver.Client, target Target, dbs []string) (Files, []FileError, error) {
+	if target.LocalRoot != "" {
+		return c.ListAll(ctx, candidate, target, dbs)
+	}
+	// Taken before listing: reading the candidate's history replaces the memory.
+	remembered := map[string][]sqlserver.BackupFile{}
+	c.mu.Lock()
+	for dir, files := range c.lastHistory {
+		remembered[dir] = files
+	}
+	c.mu.Unlock()
+	files, bad, err := c.ListAll(ctx, candidate, target, dbs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, db := range dbs {
+		dir, err := target.Dir(db)
+		if err != nil {
+			return nil, nil, err
+		}
+		files[db] = mergeByPath(files[db], remembered[dir])
+	}
+	return files, bad, nil
+}
+
+// mergeByPath returns the files of a and b, one per path (a's when both have
+// it), oldest first.
+func mergeByPath(a, b []sqlserver.BackupFile) []sqlserver.BackupFile {
+	seen := make(map[string]bool, len(a))
+	out := make([]sqlserver.BackupFile, 0, len(a)+len(b))
+	for _, f := range a {
+		seen[f.Path] = true
+		out = append(out, f)
+	}
+	for _, f := range b {
+		if !seen[f.Path] {
+			seen[f.Path] = true
+			out = append(out, f)
+		}
+	}
+	sortFiles(out)
+	return out
+}
+
+func sortFiles(files []sqlserver.BackupFile) {
+	slices.SortStableFunc(files, func(a, b sqlserver.BackupFile) int {
+		if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
+			return c
+		}
+		return a.FirstLSN.Cmp(b.FirstLSN)
+	})
+}
+
 // Remember adds a header the caller has already read (RunBackups reads the
 // header of each file it writes), so List does not read it again.
 func (c *Catalogue) Remember(target Target, f sqlserver.BackupFile) {
 	if target.LocalRoot == "" {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		dir := path.Dir(f.Path)
+		if c.lastHistory == nil {
+			c.lastHistory = map[string][]sqlserver.BackupFile{}
+		}
+		c.lastHistory[dir] = mergeByPath(c.lastHistory[dir], []sqlserver.BackupFile{f})
 		return
 	}
 	info, err := os.Stat(target.toLocal(f.Path))
@@ -227,6 +295,14 @@ func (c *Catalogue) fromHistory(ctx context.Context, reader *sqlserver.Client, s
 			continue
 		}
 		files = append(files, r.BackupFile)
+	}
+	if len(files) > 0 {
+		c.mu.Lock()
+		if c.lastHistory == nil {
+			c.lastHistory = map[string][]sqlserver.BackupFile{}
+		}
+		c.lastHistory[serverDir] = append([]sqlserver.BackupFile(nil), files...)
+		c.mu.Unlock()
 	}
 	return files, nil
 }

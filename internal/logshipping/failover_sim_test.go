@@ -389,3 +389,51 @@ func seqRange(from, to int) []int {
 	}
 	return out
 }
+
+// When the operator cannot list the backup directory, a standby's own msdb history does not hold the
+// old primary's log backups: a log backup shipped after the standby's last restore must still be
+// applied at promotion (from what the operator read through the old primary), not lost.
+func TestUnplannedFailoverAppliesShippedLogsKnownOnlyFromTheOldPrimarysHistory(t *testing.T) {
+	primary, standby := startMember(t, "PRIMARY"), startMember(t, "STANDBY")
+	g := newGroupSeeing(t, false)
+	dbs := []string{"sales"}
+	createDB(t, primary, "sales")
+	insert(t, primary, "sales", 3)
+	g.backup(t, primary, dbs, nil)
+	g.restore(t, primary, standby, dbs, standbySettings(g.dir), time.Now())
+	restored := count(t, standby, "sales")
+	insert(t, primary, "sales", 7)
+	res := g.backup(t, primary, dbs, nil) // shipped; the standby's schedule has not restored it yet
+	if len(res) != 1 || res[0].Type != sqlserver.BackupLog {
+		t.Fatalf("backups: %+v", res)
+	}
+	shipped := count(t, primary, "sales")
+	primary.srv.Crash()
+
+	ctx := testContext(t)
+	own, _, err := NewCatalogue().ListAll(ctx, standby.client, g.shipper.Target, dbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(own["sales"]) != 0 {
+		t.Fatalf("the standby's own history lists %d backups of the old primary; the test needs none", len(own["sales"]))
+	}
+	files, _, err := g.shipper.Catalogue.ForPromotion(ctx, standby.client, g.shipper.Target, dbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files["sales"]) < 2 {
+		t.Fatalf("catalogue for promotion: %+v", files)
+	}
+	pr, err := Promote(ctx, standby.client, files, dbs, time.Now())
+	if err != nil {
+		t.Fatalf("promote: %v", err)
+	}
+	if got := count(t, standby, "sales"); got != shipped {
+		t.Fatalf("promoted standby has %d rows; %d were in the shipped log backups (%d restored before the crash)", got, shipped, restored)
+	}
+	if len(pr.Databases) != 1 || len(pr.Databases[0].Applied) != 1 {
+		t.Fatalf("promote applied %+v, want the one shipped but unrestored log backup", pr.Databases)
+	}
+	t.Logf("history-only catalogue: %d rows restored before the crash, %d after promotion (the shipped log backup applied)", restored, shipped)
+}
