@@ -1,0 +1,163 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+)
+
+// The SQL Server scenario's names and timings. The members are mssqlsim (test/mssqlsim), the
+// project's TDS simulator, not SQL Server.
+const (
+	sqlNamespace  = "e2e-sql"
+	sqlGroup      = "sales"
+	sqlService    = "sales-sql"
+	sqlSecret     = "sales-sql-login"
+	sqlTarget     = "shared-backups"
+	sqlDatabase   = "Sales"
+	sqlPassword   = "E2e-Passw0rd!"
+	sqlBackupPath = "/var/opt/mssql/backup"
+	sqlDataPath   = "/var/opt/mssql/data"
+
+	sqlLogInterval = 10 * time.Second
+	writerPort     = "8080"
+)
+
+// sqlMembers are the two instances: member name -> @@SERVERNAME.
+var sqlMembers = map[string]string{"ds1": "DS1", "ds2": "DS2"}
+
+// hostPathRoot is the node directory under which this run keeps the members' data and the shared
+// backup directory (hostPath volumes; a fresh subdirectory per run). On the local cluster it is under
+// the cluster's state directory, which `hack/local-cluster.sh down` removes.
+func hostPathRoot() string {
+	root := os.Getenv("E2E_HOSTPATH_ROOT")
+	if root == "" {
+		if dir := os.Getenv("UNDERSTUDY_CLUSTER_DIR"); dir != "" {
+			root = filepath.Join(dir, "hostpath")
+		} else {
+			root = "/var/tmp/understudy-e2e"
+		}
+	}
+	return filepath.Join(root, fmt.Sprintf("run-%d", suiteStart.Unix()))
+}
+
+// sqlStatefulSet is one SQL Server member: a StatefulSet with one mssqlsim pod, its data directory
+// and the shared backup directory on hostPath volumes (the single node's disk), so a pod that is
+// deleted and created again comes back with its databases, as a SQL Server pod with a volume would.
+// It runs as root because hostPath directories are created root-owned.
+func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
+	labels := map[string]string{"app": "mssql", "member": member}
+	dirOrCreate := corev1.HostPathDirectoryOrCreate
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: "mssql-" + member, Labels: labels},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:    ptr(int32(1)),
+			ServiceName: "mssql",
+			Selector:    &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: ptr(int64(2)),
+					Containers: []corev1.Container{{
+						Name:            "mssql",
+						Image:           memberImage,
+						ImagePullPolicy: pullPolicy,
+						Command:         []string{"/mssqlsim"},
+						Args: []string{"-listen", ":1433", "-data-dir", sqlDataPath, "-instance-name", sqlMembers[member],
+							"-sa-password", "$(MSSQL_SA_PASSWORD)"},
+						Env: []corev1.EnvVar{{Name: "MSSQL_SA_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+							LocalObjectReference: corev1.LocalObjectReference{Name: sqlSecret}, Key: "password"}}}},
+						Ports: []corev1.ContainerPort{{Name: "tds", ContainerPort: 1433}},
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(1433)}},
+							PeriodSeconds: 1,
+						},
+						SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0)), RunAsNonRoot: ptr(false),
+							AllowPrivilegeEscalation: ptr(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
+						VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: sqlDataPath}, {Name: "backup", MountPath: sqlBackupPath}},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "data", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: filepath.Join(root, member), Type: &dirOrCreate}}},
+						{Name: "backup", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: filepath.Join(root, "backup"), Type: &dirOrCreate}}},
+					},
+				},
+			},
+		},
+	}
+}
+
+// sqlClientPod runs the member server image in a SQL mode (sqlinit or writer) with the sa login.
+func sqlClientPod(name, mode string, env ...corev1.EnvVar) *corev1.Pod {
+	env = append(env,
+		corev1.EnvVar{Name: "SQL_DATABASE", Value: sqlDatabase},
+		corev1.EnvVar{Name: "SQL_USER", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: sqlSecret}, Key: "username"}}},
+		corev1.EnvVar{Name: "SQL_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: sqlSecret}, Key: "password"}}},
+	)
+	restart := corev1.RestartPolicyOnFailure
+	var probe *corev1.Probe
+	if mode == "writer" {
+		restart = corev1.RestartPolicyNever // a restarted writer would forget what it was told
+		probe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8080)}}, PeriodSeconds: 1}
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: name, Labels: map[string]string{"app": name}},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                 restart,
+			TerminationGracePeriodSeconds: ptr(int64(2)),
+			Containers: []corev1.Container{{
+				Name:            mode,
+				Image:           memberImage,
+				ImagePullPolicy: pullPolicy,
+				Args:            []string{mode},
+				Env:             env,
+				ReadinessProbe:  probe,
+				SecurityContext: restrictedContainer(),
+			}},
+		},
+	}
+}
+
+func sqlGroupObjects() (*v1alpha1.BackupTarget, *v1alpha1.FailoverGroup, *v1alpha1.RestoreSchedule) {
+	bt := &v1alpha1.BackupTarget{
+		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlTarget},
+		Spec:       v1alpha1.BackupTargetSpec{Path: sqlBackupPath, Retention: metav1.Duration{Duration: 48 * time.Hour}},
+	}
+	member := func(name string, priority int32) v1alpha1.Member {
+		return v1alpha1.Member{Name: name, Priority: priority,
+			PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "mssql", "member": name}}}
+	}
+	fg := &v1alpha1.FailoverGroup{
+		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlGroup},
+		Spec: v1alpha1.FailoverGroupSpec{
+			Members: []v1alpha1.Member{member("ds1", 200), member("ds2", 100)},
+			HealthCheck: v1alpha1.HealthCheck{SQLServer: &v1alpha1.SQLServerHealthCheck{},
+				PeriodSeconds: 1, TimeoutSeconds: 1, FailureThreshold: 2, SuccessThreshold: 1},
+			Failover: v1alpha1.FailoverPolicy{LeaseDurationSeconds: 3},
+			SQLServer: &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: sqlSecret}, Port: 1433,
+				Databases: []v1alpha1.DatabaseName{sqlDatabase}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}},
+			LogShipping: &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: sqlTarget},
+				LogBackupInterval: metav1.Duration{Duration: sqlLogInterval}, FullBackupSchedule: "0 2 * * *"},
+			Routing: &v1alpha1.Routing{Service: &v1alpha1.RoutedService{Name: sqlService,
+				Ports: []v1alpha1.ServicePort{{Name: "tds", Port: 1433}}}},
+		},
+	}
+	rs := &v1alpha1.RestoreSchedule{
+		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlGroup},
+		Spec: v1alpha1.RestoreScheduleSpec{FailoverGroupRef: v1alpha1.LocalObjectReference{Name: sqlGroup},
+			Interval: metav1.Duration{Duration: 10 * time.Second}, Offset: metav1.Duration{Duration: 2 * time.Second},
+			Mode: v1alpha1.RestoreStandby},
+	}
+	return bt, fg, rs
+}

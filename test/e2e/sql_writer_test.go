@@ -1,0 +1,69 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+// Ack and RowCheck mirror test/e2e/memberserver's writer answers.
+type Ack struct {
+	ID     int       `json:"id"`
+	At     time.Time `json:"at"`
+	Server string    `json:"server"`
+}
+
+type WriterStats struct {
+	Target    string `json:"target"`
+	Acks      []Ack  `json:"acks"`
+	Errors    int    `json:"errors"`
+	LastError string `json:"lastError"`
+	Connects  int    `json:"connects"`
+}
+
+type RowCheck struct {
+	Server  string `json:"server"`
+	Acked   int    `json:"acked"`
+	Present int    `json:"present"`
+	Missing []Ack  `json:"missing"`
+}
+
+// writerGet asks the writer pod through the API server's pod proxy (works from any machine that
+// can reach the API server, kind included).
+func writerGet(path string, out any) error {
+	raw, err := clientset.CoreV1().Pods(sqlNamespace).ProxyGet("http", "writer", writerPort, path, nil).DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("writer %s: %w: %s", path, err, raw)
+	}
+	return json.Unmarshal(raw, out)
+}
+
+func writerStats() WriterStats {
+	var s WriterStats
+	Expect(writerGet("/stats", &s)).To(Succeed())
+	return s
+}
+
+// firstAckFrom is the first insert acknowledged by server at or after t (nil if none).
+func firstAckFrom(acks []Ack, server string, t time.Time) *Ack {
+	for i := range acks {
+		if acks[i].Server == server && !acks[i].At.Before(t) {
+			return &acks[i]
+		}
+	}
+	return nil
+}
+
+func lastAckBefore(acks []Ack, t time.Time) *Ack {
+	var last *Ack
+	for i := range acks {
+		if acks[i].At.Before(t) {
+			last = &acks[i]
+		}
+	}
+	return last
+}
