@@ -59,18 +59,23 @@ func (s *Server) SetHang(d time.Duration) {
 // session, and returns how many connections were closed. The listener keeps
 // accepting new connections.
 func (s *Server) KillAllSessions() int {
+	// The connections are taken first: a killed session's connection goroutine removes its
+	// connection from s.conns as it ends, which would hide it from the count.
+	s.mu.Lock()
+	conns := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
 	s.inst.mu.Lock()
 	for _, sess := range s.inst.sortedSessions() {
 		s.inst.killLocked(sess)
 	}
 	s.inst.mu.Unlock()
-	s.mu.Lock()
-	n := len(s.conns)
-	for c := range s.conns {
-		c.Close()
+	for _, c := range conns {
+		_ = c.Close()
 	}
-	s.mu.Unlock()
-	return n
+	return len(conns)
 }
 
 // Crash stops the simulator abruptly, as a killed process would: storage
