@@ -103,7 +103,7 @@ UNDERSTUDY_CLUSTER_DIR ?= /tmp/understudy-cluster
 .PHONY: test-e2e
 test-e2e: ## Run test/e2e on $KUBECONFIG's cluster, or on a local cluster brought up here and torn down after (even on failure).
 	@if [ -n "$$KUBECONFIG" ]; then \
-		echo "test-e2e: using KUBECONFIG=$$KUBECONFIG (the images understudy:e2e and understudy-e2e-member:e2e must be on its nodes)"; \
+		echo "test-e2e: using KUBECONFIG=$$KUBECONFIG (the images understudy:e2e, understudy-e2e-member:e2e and understudy-e2e-mssqlsim:e2e must be on its nodes)"; \
 		go test -tags e2e $(E2E_GO_TEST_FLAGS) ./test/e2e/; \
 	else \
 		start=$$(date +%s); rc=0; \

@@ -10,13 +10,15 @@
 # Untested here: written for kind v0.2x; the suite itself does not depend on kind.
 #
 # The images are the same as the local cluster's: understudy:e2e (the Dockerfile's binary) and
-# understudy-e2e-member:e2e (test/e2e/memberserver and the SQL Server simulator test/mssqlsim).
+# understudy-e2e-member:e2e (test/e2e/memberserver) and understudy-e2e-mssqlsim:e2e (the SQL Server
+# simulator test/mssqlsim).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CLUSTER=${KIND_CLUSTER_NAME:-understudy-e2e}
 OPERATOR_IMAGE=${OPERATOR_IMAGE:-understudy:e2e}
 MEMBER_IMAGE=${MEMBER_IMAGE:-understudy-e2e-member:e2e}
+MSSQL_IMAGE=${MSSQL_IMAGE:-understudy-e2e-mssqlsim:e2e}
 
 command -v kind >/dev/null || { echo "kind-up: kind is not installed (https://kind.sigs.k8s.io)" >&2; exit 1; }
 command -v docker >/dev/null || { echo "kind-up: docker is not installed" >&2; exit 1; }
@@ -32,9 +34,12 @@ mkdir -p "$ROOT/bin/images/bin"
 (cd "$ROOT" && CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" -o bin/images/bin/memberserver ./test/e2e/memberserver)
 (cd "$ROOT" && CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" -o bin/images/bin/mssqlsim ./test/mssqlsim/cmd/mssqlsim)
 (cd "$ROOT" && go run ./hack/imagepack -o bin/images/member.tar -tag "$MEMBER_IMAGE" -arch "$(go env GOARCH)" \
-  -entrypoint /memberserver -user 65532:65532 bin/images/bin/memberserver=/memberserver bin/images/bin/mssqlsim=/mssqlsim)
+  -entrypoint /memberserver -user 65532:65532 bin/images/bin/memberserver=/memberserver)
+(cd "$ROOT" && go run ./hack/imagepack -o bin/images/mssqlsim.tar -tag "$MSSQL_IMAGE" -arch "$(go env GOARCH)" \
+  -entrypoint /mssqlsim -user 65532:65532 bin/images/bin/mssqlsim=/mssqlsim)
 
 kind load docker-image "$OPERATOR_IMAGE" --name "$CLUSTER"
 kind load image-archive "$ROOT/bin/images/member.tar" --name "$CLUSTER"
+kind load image-archive "$ROOT/bin/images/mssqlsim.tar" --name "$CLUSTER"
 kind get kubeconfig --name "$CLUSTER" >"$ROOT/bin/kind-$CLUSTER.kubeconfig"
 echo "kind-up: cluster $CLUSTER ready; run: KUBECONFIG=$ROOT/bin/kind-$CLUSTER.kubeconfig make test-e2e"

@@ -45,6 +45,7 @@ ETCD_PEER_PORT=${ETCD_PEER_PORT:-2480}
 PAUSE_IMAGE=${PAUSE_IMAGE:-registry.k8s.io/pause:3.10}
 OPERATOR_IMAGE=${OPERATOR_IMAGE:-understudy:e2e}
 MEMBER_IMAGE=${MEMBER_IMAGE:-understudy-e2e-member:e2e}
+MSSQL_IMAGE=${MSSQL_IMAGE:-understudy-e2e-mssqlsim:e2e}
 CNI_BIN=${CNI_BIN:-/usr/lib/cni}
 DEBIAN_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack openssl)
 
@@ -136,8 +137,10 @@ build_images() {
   "$out/bin/imagepack" -o "$out/understudy.tar" -tag "$OPERATOR_IMAGE" -arch "$GOARCH" \
     -entrypoint /understudy -user 65532:65532 "$out/bin/understudy=/understudy"
   "$out/bin/imagepack" -o "$out/member.tar" -tag "$MEMBER_IMAGE" -arch "$GOARCH" \
-    -entrypoint /memberserver -user 65532:65532 "$out/bin/memberserver=/memberserver" \
-    "$out/bin/mssqlsim=/mssqlsim"
+    -entrypoint /memberserver -user 65532:65532 "$out/bin/memberserver=/memberserver"
+  # The "SQL Server" of the SQL scenario: the TDS simulator test/mssqlsim (not SQL Server).
+  "$out/bin/imagepack" -o "$out/mssqlsim.tar" -tag "$MSSQL_IMAGE" -arch "$GOARCH" \
+    -entrypoint /mssqlsim -user 65532:65532 "$out/bin/mssqlsim=/mssqlsim"
   "$out/bin/imagepack" -o "$out/pause.tar" -tag "$PAUSE_IMAGE" -arch "$GOARCH" \
     -entrypoint /pause -user 65535:65535 "$out/bin/pause=/pause"
 }
@@ -146,7 +149,7 @@ ctr_k8s() { ctr --address "$STATE/containerd/containerd.sock" -n k8s.io "$@"; }
 
 import_images() {
   local t
-  for t in pause understudy member; do
+  for t in pause understudy member mssqlsim; do
     ctr_k8s images import "$IMAGES_DIR/$t.tar" >/dev/null
   done
   log "images in containerd: $(ctr_k8s images ls -q | grep -v '^sha256:' | tr '\n' ' ')"
@@ -481,7 +484,7 @@ cmd_up() {
 
   export KUBECONFIG=$STATE/kubeconfig
   $BIN/kubectl get nodes,pods -A
-  (images: $OPERATOR_IMAGE, $MEMBER_IMAGE, $PAUSE_IMAGE; use imagePullPolicy: Never or IfNotPresent)
+  (images: $OPERATOR_IMAGE, $MEMBER_IMAGE, $MSSQL_IMAGE, $PAUSE_IMAGE; use imagePullPolicy: Never or IfNotPresent)
   hack/local-cluster.sh down   # stops everything
 
 EOF

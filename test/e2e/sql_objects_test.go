@@ -70,7 +70,7 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 					TerminationGracePeriodSeconds: ptr(int64(2)),
 					Containers: []corev1.Container{{
 						Name:            "mssql",
-						Image:           memberImage,
+						Image:           mssqlImage,
 						ImagePullPolicy: pullPolicy,
 						Command:         []string{"/mssqlsim"},
 						Args: []string{"-listen", ":1433", "-data-dir", sqlDataPath, "-instance-name", sqlMembers[member],

@@ -8,8 +8,8 @@
 // killed in the middle of a failover; and `helm upgrade`/`helm uninstall` leaving the groups alone.
 //
 // Run it with `make test-e2e` (brings up hack/local-cluster.sh when KUBECONFIG is not set, tears it
-// down afterwards), or against any cluster that already has the images understudy:e2e and
-// understudy-e2e-member:e2e (hack/kind-up.sh):
+// down afterwards), or against any cluster that already has the images understudy:e2e,
+// understudy-e2e-member:e2e and understudy-e2e-mssqlsim:e2e (hack/kind-up.sh):
 //
 //	KUBECONFIG=... go test -tags e2e -v -timeout 30m ./test/e2e/
 //
@@ -63,6 +63,7 @@ var testNamespaces = []string{"e2e-generic", "e2e-sql", "e2e-restart"}
 var (
 	operatorImage = envOr("E2E_OPERATOR_IMAGE", "understudy:e2e")
 	memberImage   = envOr("E2E_MEMBER_IMAGE", "understudy-e2e-member:e2e")
+	mssqlImage    = envOr("E2E_MSSQL_IMAGE", "understudy-e2e-mssqlsim:e2e")
 	pullPolicy    = corev1.PullPolicy(envOr("E2E_PULL_POLICY", "Never"))
 
 	ctx        context.Context

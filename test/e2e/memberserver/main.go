@@ -1,6 +1,6 @@
 // Command memberserver is the workload of the end-to-end tests (test/e2e), packed into the image
-// understudy-e2e-member:e2e by hack/local-cluster.sh (with /mssqlsim, the SQL Server simulator the
-// SQL scenario runs as its members). It has four modes:
+// understudy-e2e-member:e2e by hack/local-cluster.sh (the SQL scenario's members run the simulator
+// image understudy-e2e-mssqlsim:e2e). It has four modes:
 //
 //	memberserver serve      HTTP on :8080; every request is answered with "<MEMBER_NAME> <POD_NAME>\n",
 //	                        so a client going through the routed Service can tell which member it
