@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/test/e2e/memberapi"
 )
 
 // ---------------------------------------------------------------------------------------------------
@@ -142,14 +143,8 @@ func webhookReceiver(ns, secret string) string {
 	return base
 }
 
-// Delivery mirrors test/e2e/memberserver's record of one webhook request.
-type Delivery struct {
-	ReceivedAt     time.Time       `json:"receivedAt"`
-	EventHeader    string          `json:"eventHeader"`
-	DeliveryID     string          `json:"deliveryID"`
-	SignatureValid bool            `json:"signatureValid"`
-	Body           json.RawMessage `json:"body"`
-}
+// Delivery is one webhook request as the receiver recorded it.
+type Delivery = memberapi.Delivery
 
 // WebhookEvent is the operator's payload (internal/notify.Event on the wire).
 type WebhookEvent struct {

@@ -8,29 +8,15 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/understudy-dev/understudy/test/e2e/memberapi"
 )
 
-// Ack and RowCheck mirror test/e2e/memberserver's writer answers.
-type Ack struct {
-	ID     int       `json:"id"`
-	At     time.Time `json:"at"`
-	Server string    `json:"server"`
-}
-
-type WriterStats struct {
-	Target    string `json:"target"`
-	Acks      []Ack  `json:"acks"`
-	Errors    int    `json:"errors"`
-	LastError string `json:"lastError"`
-	Connects  int    `json:"connects"`
-}
-
-type RowCheck struct {
-	Server  string `json:"server"`
-	Acked   int    `json:"acked"`
-	Present int    `json:"present"`
-	Missing []Ack  `json:"missing"`
-}
+// The writer's answers, as test/e2e/memberserver writes them.
+type (
+	Ack         = memberapi.Ack
+	WriterStats = memberapi.WriterStats
+	RowCheck    = memberapi.RowCheck
+)
 
 // writerGet asks the writer pod through the API server's pod proxy (works from any machine that
 // can reach the API server, kind included).

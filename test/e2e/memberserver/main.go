@@ -35,17 +35,12 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/understudy-dev/understudy/test/e2e/memberapi"
 )
 
-// Delivery is one webhook request as received.
-type Delivery struct {
-	ReceivedAt     time.Time       `json:"receivedAt"`
-	EventHeader    string          `json:"eventHeader"`
-	DeliveryID     string          `json:"deliveryID"`
-	Signature      string          `json:"signature"`
-	SignatureValid bool            `json:"signatureValid"`
-	Body           json.RawMessage `json:"body"`
-}
+// Delivery is one webhook request as received (memberapi is shared with the e2e suite).
+type Delivery = memberapi.Delivery
 
 func main() {
 	mode := "serve"

@@ -11,32 +11,16 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/understudy-dev/understudy/test/e2e/memberapi"
 )
 
-// Ack is one insert the server acknowledged: the row's id, when, and which instance (@@SERVERNAME
-// of the connection) acknowledged it.
-type Ack struct {
-	ID     int       `json:"id"`
-	At     time.Time `json:"at"`
-	Server string    `json:"server"`
-}
-
-// WriterStats is GET /stats.
-type WriterStats struct {
-	Target    string `json:"target"`
-	Acks      []Ack  `json:"acks"`
-	Errors    int    `json:"errors"`
-	LastError string `json:"lastError,omitempty"`
-	Connects  int    `json:"connects"`
-}
-
-// RowCheck is GET /check: the acknowledged rows missing from the database the Service reaches now.
-type RowCheck struct {
-	Server  string `json:"server"`
-	Acked   int    `json:"acked"`
-	Present int    `json:"present"`
-	Missing []Ack  `json:"missing"`
-}
+// The writer's answers (memberapi is shared with the e2e suite).
+type (
+	Ack         = memberapi.Ack
+	WriterStats = memberapi.WriterStats
+	RowCheck    = memberapi.RowCheck
+)
 
 // sqlWriter is the application of the SQL scenario: it inserts one row at a time into
 // dbo.Orders through the routed Service, on one connection that it drops after any error and opens
