@@ -161,6 +161,12 @@ func (w *sqlWriter) handler() http.Handler {
 func (w *sqlWriter) check(ctx context.Context) (RowCheck, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
+	// The acknowledgements are taken before the rows are read: every one of them was committed
+	// before the SELECT started, so each must be there. (Taken after, an insert acknowledged while
+	// the SELECT ran would look missing.)
+	w.mu.Lock()
+	acks := append([]Ack(nil), w.stats.Acks...)
+	w.mu.Unlock()
 	conn, server, err := w.connect(ctx)
 	if err != nil {
 		return RowCheck{}, err
@@ -182,9 +188,6 @@ func (w *sqlWriter) check(ctx context.Context) (RowCheck, error) {
 	if err := rows.Err(); err != nil {
 		return RowCheck{}, err
 	}
-	w.mu.Lock()
-	acks := append([]Ack(nil), w.stats.Acks...)
-	w.mu.Unlock()
 	rc := RowCheck{Server: server, Acked: len(acks), Present: len(present), Missing: []Ack{}}
 	for _, a := range acks {
 		if !present[a.ID] {
