@@ -80,6 +80,12 @@ func memberDeployment(ns, app, member string) *appsv1.Deployment {
 	}
 }
 
+// secretEnv is the environment variable name set from key of the Secret secret.
+func secretEnv(name, secret, key string) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}}
+}
+
 func restrictedContainer() *corev1.SecurityContext {
 	return &corev1.SecurityContext{
 		RunAsNonRoot:             ptr(true),
@@ -111,9 +117,8 @@ func webhookReceiver(ns, secret string) string {
 						Image:           memberImage,
 						ImagePullPolicy: pullPolicy,
 						Args:            []string{"webhook"},
-						Env: []corev1.EnvVar{{Name: "WEBHOOK_SECRET", ValueFrom: &corev1.EnvVarSource{
-							SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "webhook"}, Key: "hmac-key"}}}},
-						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+						Env:             []corev1.EnvVar{secretEnv("WEBHOOK_SECRET", "webhook", "hmac-key")},
+						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
 						ReadinessProbe: &corev1.Probe{
 							ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8080)}},
 							PeriodSeconds: 1,

@@ -75,8 +75,7 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 						Command:         []string{"/mssqlsim"},
 						Args: []string{"-listen", ":1433", "-data-dir", sqlDataPath, "-instance-name", sqlMembers[member],
 							"-sa-password", "$(MSSQL_SA_PASSWORD)"},
-						Env: []corev1.EnvVar{{Name: "MSSQL_SA_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-							LocalObjectReference: corev1.LocalObjectReference{Name: sqlSecret}, Key: "password"}}}},
+						Env:   []corev1.EnvVar{secretEnv("MSSQL_SA_PASSWORD", sqlSecret, "password")},
 						Ports: []corev1.ContainerPort{{Name: "tds", ContainerPort: 1433}},
 						ReadinessProbe: &corev1.Probe{
 							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(1433)}},
@@ -100,10 +99,8 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 func sqlClientPod(name, mode string, env ...corev1.EnvVar) *corev1.Pod {
 	env = append(env,
 		corev1.EnvVar{Name: "SQL_DATABASE", Value: sqlDatabase},
-		corev1.EnvVar{Name: "SQL_USER", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: sqlSecret}, Key: "username"}}},
-		corev1.EnvVar{Name: "SQL_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: sqlSecret}, Key: "password"}}},
+		secretEnv("SQL_USER", sqlSecret, "username"),
+		secretEnv("SQL_PASSWORD", sqlSecret, "password"),
 	)
 	restart := corev1.RestartPolicyOnFailure
 	var probe *corev1.Probe
