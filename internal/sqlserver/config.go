@@ -25,7 +25,8 @@ const (
 	EncryptDisable EncryptMode = "Disable"
 	// EncryptOptional encrypts the login only, unless the server requires
 	// more (encrypt=false). The empty mode means EncryptOptional, the API
-	// default.
+	// default. A server that cannot encrypt is refused (ErrLoginNotEncrypted)
+	// rather than sent the login in clear.
 	EncryptOptional EncryptMode = "Optional"
 	// EncryptMandatory encrypts the whole connection (encrypt=true).
 	EncryptMandatory EncryptMode = "Mandatory"
@@ -213,11 +214,15 @@ func (c Config) driverConfig() (msdsn.Config, error) {
 	return cfg, nil
 }
 
-// connector returns a go-mssqldb connector for c.
+// connector returns a go-mssqldb connector for c. Its dialer puts every
+// connection behind the PRELOGIN guard (see LoginEncryption), so the login
+// and password are never sent in clear unless the mode is EncryptDisable.
 func (c Config) connector() (*mssql.Connector, error) {
 	cfg, err := c.driverConfig()
 	if err != nil {
 		return nil, err
 	}
-	return mssql.NewConnectorConfig(cfg), nil
+	connector := mssql.NewConnectorConfig(cfg)
+	connector.Dialer = guardDialer{mode: c.withDefaults().Encrypt, keepAlive: cfg.KeepAlive}
+	return connector, nil
 }
