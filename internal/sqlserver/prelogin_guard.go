@@ -227,11 +227,11 @@ type preloginGuardConn struct {
 	net.Conn
 	mode EncryptMode
 
-	mu       sync.Mutex
-	decided  bool   // the response was judged and accepted
-	err      error  // the refusal, once refused
-	pending  []byte // bytes read from the server and not yet returned
-	wr       packetStarts
+	mu      sync.Mutex
+	decided bool   // the response was judged and accepted
+	err     error  // the refusal, once refused
+	pending []byte // bytes read from the server and not yet returned
+	wr      packetStarts
 }
 
 func (c *preloginGuardConn) Read(p []byte) (int, error) {
