@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/understudy-dev/understudy/internal/sqlserver"
@@ -185,10 +186,24 @@ func (s *Shipper) describe(ctx context.Context, c *sqlserver.Client, r BackupRes
 		r.Err = fmt.Errorf("backup %s written, but its header could not be read: %w", r.Path, err)
 		return r
 	}
-	f := sets[len(sets)-1].File(r.Path)
-	f.FinishedAt = f.FinishedAt.UTC()
+	// Written WITH INIT, the file holds this one set; remember every set
+	// anyway, so that the catalogue's view of the file is whole.
+	all := make([]sqlserver.BackupFile, 0, len(sets))
+	for _, h := range sets {
+		if h.Type == sqlserver.BackupOther || !strings.EqualFold(h.DatabaseName, r.Database) {
+			continue
+		}
+		f := h.File(r.Path)
+		f.FinishedAt = f.FinishedAt.UTC()
+		all = append(all, f)
+	}
+	if len(all) != len(sets) || len(all) == 0 {
+		r.Err = fmt.Errorf("backup %s written, but it holds sets of other kinds or databases", r.Path)
+		return r
+	}
+	f := all[len(all)-1]
 	r.FirstLSN, r.LastLSN, r.FinishedAt = f.FirstLSN, f.LastLSN, f.FinishedAt
-	s.catalogue().Remember(s.Target, f)
+	s.catalogue().Remember(s.Target, all...)
 	return r
 }
 

@@ -45,10 +45,12 @@ func (e FileError) Error() string { return fmt.Sprintf("backup file %s: %v", e.P
 // Unwrap returns the cause.
 func (e FileError) Unwrap() error { return e.Err }
 
-// Catalogue lists the backup files of a target with their LSN ranges. It
-// caches each file's header by path (and size and modification time when
-// the operator sees the file), so every file is read through RESTORE
-// HEADERONLY once. Keep one Catalogue per group for the operator's
+// Catalogue lists the backup sets of a target with their LSN ranges: one
+// entry per set, so a file holding several sets (a BACKUP without INIT
+// appends one) gives one entry per set, each with its Position for RESTORE
+// ... WITH FILE = n. It caches each file's headers by path (and size and
+// modification time when the operator sees the file), so every file is read
+// through RESTORE HEADERONLY once, and again when it grows. Keep one Catalogue per group for the operator's
 // lifetime; it is safe for concurrent use.
 type Catalogue struct {
 	mu      sync.Mutex
@@ -62,7 +64,7 @@ type Catalogue struct {
 type cachedHeader struct {
 	size    int64
 	modTime time.Time
-	file    sqlserver.BackupFile
+	sets    []sqlserver.BackupFile
 }
 
 // NewCatalogue returns an empty catalogue.
@@ -146,23 +148,31 @@ func (c *Catalogue) ForPromotion(ctx context.Context, candidate *sqlserver.Clien
 		if err != nil {
 			return nil, nil, err
 		}
-		files[db] = mergeByPath(files[db], remembered[dir])
+		files[db] = mergeBySet(files[db], remembered[dir])
 	}
 	return files, bad, nil
 }
 
-// mergeByPath returns the files of a and b, one per path (a's when both have
-// it), oldest first.
-func mergeByPath(a, b []sqlserver.BackupFile) []sqlserver.BackupFile {
-	seen := make(map[string]bool, len(a))
+// setKey names one backup set: its file and position.
+type setKey struct {
+	path string
+	set  int
+}
+
+func keyOf(f sqlserver.BackupFile) setKey { return setKey{f.Path, f.Set()} }
+
+// mergeBySet returns the sets of a and b, one per file and position (a's
+// when both have it), oldest first.
+func mergeBySet(a, b []sqlserver.BackupFile) []sqlserver.BackupFile {
+	seen := make(map[setKey]bool, len(a))
 	out := make([]sqlserver.BackupFile, 0, len(a)+len(b))
 	for _, f := range a {
-		seen[f.Path] = true
+		seen[keyOf(f)] = true
 		out = append(out, f)
 	}
 	for _, f := range b {
-		if !seen[f.Path] {
-			seen[f.Path] = true
+		if !seen[keyOf(f)] {
+			seen[keyOf(f)] = true
 			out = append(out, f)
 		}
 	}
@@ -175,30 +185,39 @@ func sortFiles(files []sqlserver.BackupFile) {
 		if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
 			return c
 		}
-		return a.FirstLSN.Cmp(b.FirstLSN)
+		if c := a.FirstLSN.Cmp(b.FirstLSN); c != 0 {
+			return c
+		}
+		return a.Set() - b.Set()
 	})
 }
 
-// Remember adds a header the caller has already read (RunBackups reads the
-// header of each file it writes), so List does not read it again.
-func (c *Catalogue) Remember(target Target, f sqlserver.BackupFile) {
+// Remember adds the headers of one file the caller has already read
+// (RunBackups reads the header of each file it writes), so List does not
+// read it again. sets are every backup set of the file, as ReadHeader
+// returns them.
+func (c *Catalogue) Remember(target Target, sets ...sqlserver.BackupFile) {
+	if len(sets) == 0 {
+		return
+	}
+	p := sets[0].Path
 	if target.LocalRoot == "" {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		dir := path.Dir(f.Path)
+		dir := path.Dir(p)
 		if c.lastHistory == nil {
 			c.lastHistory = map[string][]sqlserver.BackupFile{}
 		}
-		c.lastHistory[dir] = mergeByPath(c.lastHistory[dir], []sqlserver.BackupFile{f})
+		c.lastHistory[dir] = mergeBySet(c.lastHistory[dir], sets)
 		return
 	}
-	info, err := os.Stat(target.toLocal(f.Path))
+	info, err := os.Stat(target.toLocal(p))
 	if err != nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.headers[f.Path] = cachedHeader{size: info.Size(), modTime: info.ModTime(), file: f}
+	c.headers[p] = cachedHeader{size: info.Size(), modTime: info.ModTime(), sets: append([]sqlserver.BackupFile(nil), sets...)}
 }
 
 // fromDirectory lists the operator's view of the database directory.
@@ -227,45 +246,64 @@ func (c *Catalogue) fromDirectory(ctx context.Context, reader *sqlserver.Client,
 		}
 		serverPath := path.Join(serverDir, e.Name())
 		seen[serverPath] = true
-		f, err := c.header(ctx, reader, serverPath, db, info)
+		sets, err := c.header(ctx, reader, serverPath, db, info)
 		if err != nil {
 			bad = append(bad, FileError{Path: serverPath, Err: err})
 			continue
 		}
-		files = append(files, f)
+		files = append(files, sets...)
 	}
 	c.forgetUnder(serverDir, seen)
 	return files, bad, nil
 }
 
-// header returns the cached header of serverPath or reads it.
-func (c *Catalogue) header(ctx context.Context, reader *sqlserver.Client, serverPath, db string, info fs.FileInfo) (sqlserver.BackupFile, error) {
+// header returns the cached backup sets of serverPath or reads them: every
+// full and log backup set of the file (other kinds, e.g. differential sets,
+// are left out). A file holding a set of another database, or no full or
+// log set, is an error: it is not catalogued (and so never pruned).
+func (c *Catalogue) header(ctx context.Context, reader *sqlserver.Client, serverPath, db string, info fs.FileInfo) ([]sqlserver.BackupFile, error) {
 	c.mu.Lock()
 	h, ok := c.headers[serverPath]
 	c.mu.Unlock()
 	if ok && h.size == info.Size() && h.modTime.Equal(info.ModTime()) {
-		return h.file, nil
+		return h.sets, nil
 	}
 	if reader == nil {
-		return sqlserver.BackupFile{}, errors.New("no SQL Server to read the header through")
+		return nil, errors.New("no SQL Server to read the header through")
 	}
-	sets, err := reader.ReadHeader(ctx, serverPath)
+	headers, err := reader.ReadHeader(ctx, serverPath)
 	if err != nil {
-		return sqlserver.BackupFile{}, err
+		return nil, err
 	}
-	set := sets[len(sets)-1] // written WITH INIT: one set per file
-	if !strings.EqualFold(set.DatabaseName, db) {
-		return sqlserver.BackupFile{}, fmt.Errorf("holds a backup of database %s, not %s", set.DatabaseName, db)
+	sets, err := usableSets(headers, serverPath, db)
+	if err != nil {
+		return nil, err
 	}
-	if set.Type == sqlserver.BackupOther {
-		return sqlserver.BackupFile{}, fmt.Errorf("backup type %d is neither full nor log", set.RawBackupType)
-	}
-	f := set.File(serverPath)
-	f.FinishedAt = f.FinishedAt.UTC()
 	c.mu.Lock()
-	c.headers[serverPath] = cachedHeader{size: info.Size(), modTime: info.ModTime(), file: f}
+	c.headers[serverPath] = cachedHeader{size: info.Size(), modTime: info.ModTime(), sets: sets}
 	c.mu.Unlock()
-	return f, nil
+	return sets, nil
+}
+
+// usableSets turns the headers of the file at serverPath into catalogue
+// entries, one per full or log backup set of db.
+func usableSets(headers []sqlserver.BackupHeader, serverPath, db string) ([]sqlserver.BackupFile, error) {
+	var sets []sqlserver.BackupFile
+	for _, h := range headers {
+		if !strings.EqualFold(h.DatabaseName, db) {
+			return nil, fmt.Errorf("set %d holds a backup of database %s, not %s", h.Position, h.DatabaseName, db)
+		}
+		if h.Type == sqlserver.BackupOther {
+			continue
+		}
+		f := h.File(serverPath)
+		f.FinishedAt = f.FinishedAt.UTC()
+		sets = append(sets, f)
+	}
+	if len(sets) == 0 {
+		return nil, fmt.Errorf("no full or log backup set (backup type %d)", headers[len(headers)-1].RawBackupType)
+	}
+	return sets, nil
 }
 
 // forgetUnder drops cached headers of files in dir that were not seen.

@@ -248,12 +248,14 @@ func (r *restorer) restore(ctx context.Context, db string, st sqlserver.Database
 			return res
 		}
 		res.Seeded, res.Reseeded = !replace, replace
-		res.Applied = append(res.Applied, full.Path)
+		res.Applied = append(res.Applied, full.Name())
 	}
 	for _, f := range apply {
-		err := r.c.RestoreLog(ctx, db, f.Path, opts)
+		setOpts := opts
+		setOpts.File = f.Set()
+		err := r.c.RestoreLog(ctx, db, f.Path, setOpts)
 		if err == nil {
-			res.Applied = append(res.Applied, f.Path)
+			res.Applied = append(res.Applied, f.Name())
 			continue
 		}
 		if sqlserver.IsKind(err, sqlserver.KindLogTooEarly) {
@@ -299,13 +301,14 @@ func newestFull(files []sqlserver.BackupFile, notAfter time.Time) (sqlserver.Bac
 	return best, found
 }
 
-// seed restores full into db (REPLACE when the database exists).
+// seed restores full into db (REPLACE when the database exists), the set
+// of its file that the catalogue names (WITH FILE = n).
 func (r *restorer) seed(ctx context.Context, db string, full sqlserver.BackupFile, opts sqlserver.RestoreOptions, replace bool) error {
-	moves, err := r.c.MoveToDefaultPaths(ctx, db, full.Path)
+	moves, err := r.c.MoveToDefaultPathsAt(ctx, db, full.Path, full.Set())
 	if err != nil {
 		return err
 	}
-	opts.Move, opts.Replace = moves, replace
+	opts.Move, opts.Replace, opts.File = moves, replace, full.Set()
 	return r.c.RestoreDatabase(ctx, db, full.Path, opts)
 }
 
@@ -314,10 +317,10 @@ func (r *restorer) classify(db string, f sqlserver.BackupFile, err error, res *D
 	switch sqlserver.Classify(err) {
 	case sqlserver.KindDatabaseInUse:
 		res.RetryLater = true
-		res.Message = fmt.Sprintf("readers are using %s; the restore of %s is retried next run", db, f.Path)
+		res.Message = fmt.Sprintf("readers are using %s; the restore of %s is retried next run", db, f.Name())
 	case sqlserver.KindLogTooRecent, sqlserver.KindBackupOfOtherDatabase:
 		res.NeedsFullBackup = true
-		res.Message = fmt.Sprintf("log chain of %s broken at %s: %v", db, f.Path, err)
+		res.Message = fmt.Sprintf("log chain of %s broken at %s: %v", db, f.Name(), err)
 	default:
 		res.Err = err
 		res.Message = err.Error()

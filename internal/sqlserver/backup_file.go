@@ -59,9 +59,37 @@ type BackupFile struct {
 	FinishedAt time.Time
 	// IsCopyOnly is true for COPY_ONLY backups.
 	IsCopyOnly bool
+	// Position is the backup set's number in the file (RESTORE ... WITH
+	// FILE = n), from 1; 0 means 1. A file written WITH INIT holds one set;
+	// BACKUP without INIT appends sets 2, 3, ... to it.
+	Position int
+	// ForkID is the recovery fork the backup ends on (HEADERONLY
+	// RecoveryForkID, msdb backupset.last_recovery_fork_guid), upper-case;
+	// empty when unknown. Every RESTORE ... WITH RECOVERY (a failover)
+	// starts a new fork.
+	ForkID string
+	// FirstForkID is the fork it starts on (FirstRecoveryForkID,
+	// first_recovery_fork_guid): another fork than ForkID only for the log
+	// backup that spans a fork point.
+	FirstForkID string
+	// ForkPointLSN is the fork point when FirstForkID differs from ForkID.
+	ForkPointLSN LSN
+}
+
+// Set returns the backup set's number in the file: Position, or 1 when it
+// is not known.
+func (f BackupFile) Set() int { return max(f.Position, 1) }
+
+// Name is the file's path and, for a set after the first, its number:
+// "/b/x.trn" or "/b/x.trn (FILE = 2)".
+func (f BackupFile) Name() string {
+	if f.Set() == 1 {
+		return f.Path
+	}
+	return fmt.Sprintf("%s (FILE = %d)", f.Path, f.Set())
 }
 
 // String describes the file for messages.
 func (f BackupFile) String() string {
-	return fmt.Sprintf("%s backup %s of %s [%s, %s)", f.Type, f.Path, f.Database, f.FirstLSN, f.LastLSN)
+	return fmt.Sprintf("%s backup %s of %s [%s, %s)", f.Type, f.Name(), f.Database, f.FirstLSN, f.LastLSN)
 }

@@ -22,7 +22,10 @@ type BackupRecord struct {
 }
 
 // BackupHistory returns the full ('D') and log ('L') backups of db that
-// finished at or after since, oldest first. Backup sets that msdb records
+// finished at or after since, oldest first: one record per backup set, so a
+// file holding several sets (written without INIT) gives one record per set
+// with its position (backupset.position) and recovery forks
+// (first_recovery_fork_guid, last_recovery_fork_guid, fork_point_lsn). Backup sets that msdb records
 // because they were restored here (restorehistory) are left out: they were
 // taken elsewhere.
 //
@@ -51,9 +54,11 @@ func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) 
 		var typ string
 		var first, last, checkpoint, base sql.NullString
 		var started, finished sql.NullTime
-		var server sql.NullString
+		var server, forkPoint sql.NullString
+		var position sql.NullInt64
+		var firstFork, lastFork any
 		if err := r.Scan(&rec.BackupSetID, &typ, &rec.Database, &first, &last, &checkpoint, &base,
-			&started, &finished, &rec.IsCopyOnly, &server, &rec.Path); err != nil {
+			&started, &finished, &rec.IsCopyOnly, &server, &rec.Path, &position, &firstFork, &lastFork, &forkPoint); err != nil {
 			return err
 		}
 		if restored[rec.BackupSetID] {
@@ -72,6 +77,14 @@ func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) 
 		if rec.DatabaseBackupLSN, err = parseNullLSN(base); err != nil {
 			return fmt.Errorf("database_backup_lsn: %w", err)
 		}
+		if rec.ForkPointLSN, err = parseNullLSN(forkPoint); err != nil {
+			return fmt.Errorf("fork_point_lsn: %w", err)
+		}
+		rec.Position = int(position.Int64)
+		rec.ForkID, rec.FirstForkID = guidString(lastFork), guidString(firstFork)
+		if rec.FirstForkID == "" {
+			rec.FirstForkID = rec.ForkID
+		}
 		rec.Type = backupTypeFromMsdb(typ)
 		rec.StartedAt = asUTC(started)
 		rec.FinishedAt = asUTC(finished)
@@ -79,7 +92,8 @@ func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) 
 		out = append(out, rec)
 		return nil
 	}, `SELECT bs.backup_set_id, bs.type, bs.database_name, bs.first_lsn, bs.last_lsn, bs.checkpoint_lsn, bs.database_backup_lsn,
-	           bs.backup_start_date, bs.backup_finish_date, bs.is_copy_only, bs.server_name, bmf.physical_device_name
+	           bs.backup_start_date, bs.backup_finish_date, bs.is_copy_only, bs.server_name, bmf.physical_device_name,
+	           bs.position, bs.first_recovery_fork_guid, bs.last_recovery_fork_guid, bs.fork_point_lsn
 	    FROM msdb.dbo.backupset bs
 	    JOIN msdb.dbo.backupmediafamily bmf ON bmf.media_set_id = bs.media_set_id
 	    WHERE bs.database_name = @p1 AND bs.backup_finish_date >= @p2 AND bs.type IN ('D', 'L')

@@ -90,7 +90,7 @@ func logChain(redo LSN, logs []BackupFile) (chain []BackupFile, gap *GapError) {
 	}
 }
 
-// compareByLSNRange orders by FirstLSN, then LastLSN, then path.
+// compareByLSNRange orders by FirstLSN, then LastLSN, then path, then set.
 func compareByLSNRange(a, b BackupFile) int {
 	if c := a.FirstLSN.Cmp(b.FirstLSN); c != 0 {
 		return c
@@ -104,7 +104,7 @@ func compareByLSNRange(a, b BackupFile) int {
 	case a.Path > b.Path:
 		return 1
 	}
-	return 0
+	return a.Set() - b.Set()
 }
 
 // LatestFull returns the newest full backup usable to seed a standby (the
@@ -146,5 +146,8 @@ func newerFull(a, b BackupFile) bool {
 	if !a.FinishedAt.Equal(b.FinishedAt) {
 		return a.FinishedAt.After(b.FinishedAt)
 	}
-	return a.Path > b.Path
+	if a.Path != b.Path {
+		return a.Path > b.Path
+	}
+	return a.Set() > b.Set()
 }

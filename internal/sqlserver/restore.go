@@ -53,6 +53,10 @@ type RestoreOptions struct {
 	Move map[string]string
 	// Checksum adds WITH CHECKSUM: verify the backup checksums.
 	Checksum bool
+	// File is the backup set to restore (WITH FILE = n, sent as an integer
+	// parameter): BackupFile.Set() of a catalogued set. 0 restores the
+	// first set, as SQL Server does without the option.
+	File int
 }
 
 // validate checks the options for RESTORE DATABASE (full) or RESTORE LOG.
@@ -68,6 +72,11 @@ func (o RestoreOptions) validate(full bool) error {
 		}
 	default:
 		return fmt.Errorf("unknown restore mode %d", int(o.Mode))
+	}
+	if o.File != 0 {
+		if err := validateSetPosition(o.File); err != nil {
+			return err
+		}
 	}
 	if !full && (o.Replace || len(o.Move) > 0) {
 		return fmt.Errorf("REPLACE and MOVE apply to RESTORE DATABASE only")
@@ -87,6 +96,10 @@ func (o RestoreOptions) validate(full bool) error {
 // other values follow as @p2, @p3, ... in args.
 func (o RestoreOptions) withClause(args []any) (string, []any) {
 	var opts []string
+	if o.File > 0 {
+		args = append(args, int64(o.File))
+		opts = append(opts, fmt.Sprintf("FILE = @p%d", len(args)))
+	}
 	switch o.Mode {
 	case RestoreNoRecovery:
 		opts = append(opts, "NORECOVERY")
@@ -114,8 +127,8 @@ func (o RestoreOptions) withClause(args []any) (string, []any) {
 	return " WITH " + strings.Join(opts, ", "), args
 }
 
-// RestoreDatabase restores the full backup at path into db (created when
-// missing). Other sessions in db make it fail with KindDatabaseInUse: see
+// RestoreDatabase restores the full backup at path (set opts.File) into db
+// (created when missing). Other sessions in db make it fail with KindDatabaseInUse: see
 // SetSingleUser and DisconnectSessions.
 func (c *Client) RestoreDatabase(ctx context.Context, db, path string, opts RestoreOptions) error {
 	quoted, err := quoteDatabase(db)
@@ -135,7 +148,7 @@ func (c *Client) RestoreDatabase(ctx context.Context, db, path string, opts Rest
 	return nil
 }
 
-// RestoreLog applies the log backup at path to db, which must be RESTORING
+// RestoreLog applies the log backup at path (set opts.File) to db, which must be RESTORING
 // or in STANDBY (KindNotRestoring otherwise). A file that does not continue
 // the chain fails with KindLogTooRecent (a gap) or KindLogTooEarly
 // (already applied); PlanLogRestores avoids both.
@@ -178,6 +191,12 @@ func (c *Client) Recover(ctx context.Context, db string) error {
 // db_<logical>.ndf / .ldf for further files), so a database can be seeded
 // on a server whose directories differ from the primary's.
 func (c *Client) MoveToDefaultPaths(ctx context.Context, db, path string) (map[string]string, error) {
+	return c.MoveToDefaultPathsAt(ctx, db, path, 1)
+}
+
+// MoveToDefaultPathsAt is MoveToDefaultPaths for backup set position of
+// the file (RESTORE FILELISTONLY ... WITH FILE = position).
+func (c *Client) MoveToDefaultPathsAt(ctx context.Context, db, path string, position int) (map[string]string, error) {
 	if err := ValidateDatabaseName(db); err != nil {
 		return nil, fmt.Errorf("move to default paths: %w", err)
 	}
@@ -185,7 +204,7 @@ func (c *Client) MoveToDefaultPaths(ctx context.Context, db, path string) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("move %s to default paths: %w", db, err)
 	}
-	files, err := c.FileList(ctx, path)
+	files, err := c.FileListAt(ctx, path, position)
 	if err != nil {
 		return nil, fmt.Errorf("move %s to default paths: %w", db, err)
 	}

@@ -20,6 +20,8 @@ func TestRestoreOptionsWithClause(t *testing.T) {
 			wantSQL: " WITH NORECOVERY, REPLACE, MOVE @p2 TO @p3, MOVE @p4 TO @p5", wantArgs: []any{"/b/f", "shop", "/d/s.mdf", "shop_log", "/d/s.ldf"}},
 		{name: "standby and moves", opts: RestoreOptions{Mode: RestoreStandby, UndoFile: "/u", Move: map[string]string{"x]": "/d/x"}},
 			wantSQL: " WITH STANDBY = @p2, MOVE @p3 TO @p4", wantArgs: []any{"/b/f", "/u", "x]", "/d/x"}},
+		{name: "backup set position is an integer parameter", opts: RestoreOptions{File: 3, Mode: RestoreStandby, UndoFile: "/u"},
+			wantSQL: " WITH FILE = @p2, STANDBY = @p3", wantArgs: []any{"/b/f", int64(3), "/u"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,6 +52,9 @@ func TestRestoreOptionsValidate(t *testing.T) {
 		{"move with control character in logical name", RestoreOptions{Move: map[string]string{"a\n": "/b"}}, true, false},
 		{"undo file with newline", RestoreOptions{Mode: RestoreStandby, UndoFile: "/u\n"}, true, false},
 		{"log restore in standby", RestoreOptions{Mode: RestoreStandby, UndoFile: "/u"}, false, true},
+		{"negative backup set", RestoreOptions{File: -1}, false, false},
+		{"backup set past smallint", RestoreOptions{File: 32768}, false, false},
+		{"backup set 2 of a log file", RestoreOptions{File: 2}, false, true},
 		{"full restore with everything", RestoreOptions{Mode: RestoreRecovery, Replace: true, Checksum: true, Move: map[string]string{"a": "/b"}}, true, true},
 	}
 	for _, tc := range tests {

@@ -63,6 +63,31 @@ type backupHeader struct {
 	Files              []dbFile  `json:"files"`
 }
 
+// firstRecoveryForkID is HEADERONLY's FirstRecoveryForkID (backupset's
+// first_recovery_fork_guid): the recovery fork the set starts on. A log
+// backup that starts at or before the fork point of the database's current
+// fork spans the fork: it starts on the parent fork and ends on the current
+// one (RecoveryForkID). Data backups start and end on one fork.
+func (h backupHeader) firstRecoveryForkID() string {
+	if h.spansFork() {
+		return h.ForkParentGUID
+	}
+	return h.FamilyGUID
+}
+
+// forkPointLSN is HEADERONLY's ForkPointLSN: the fork point when the set
+// starts on another fork than it ends on, else zero (NULL).
+func (h backupHeader) forkPointLSN() LSN {
+	if h.spansFork() {
+		return h.ForkPointLSN
+	}
+	return LSN{}
+}
+
+func (h backupHeader) spansFork() bool {
+	return h.BackupType == backupTypeLog && h.ForkParentGUID != "" && !h.ForkPointLSN.IsZero() && h.FirstLSN.Cmp(h.ForkPointLSN) <= 0
+}
+
 func (h backupHeader) typeDesc() string {
 	if h.BackupType == backupTypeLog {
 		return "Transaction Log"

@@ -35,9 +35,10 @@ func TestBackupMediaAppendHeaderAndFileList(t *testing.T) {
 		var created, start, finish any
 		var size, checkpoint any
 		var checksums, forceOffline bool
+		var firstFork, forkPoint any
 		if err := rows.Scan(&name, &desc, &h.typ, &expiration, &h.compressed, &h.pos, &devType, &user, &server, &dbname,
 			&version, &created, &size, &h.first, &h.last, &checkpoint, &h.dbBackup, &start, &finish, &softMajor,
-			&machine, &fork, &family, &checksums, &h.copyOnly, &forceOffline, &model, &typeDesc, &setGUID); err != nil {
+			&machine, &fork, &family, &checksums, &h.copyOnly, &forceOffline, &firstFork, &forkPoint, &model, &typeDesc, &setGUID); err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, h)

@@ -264,9 +264,14 @@ func (ec *execCtx) msdbBackupSet() relation {
 		"backup_start_date", typeDateTime, "backup_finish_date", typeDateTime, "is_copy_only", typeBit,
 		"is_force_offline", typeBit, "has_backup_checksums", typeBit, "recovery_model", typeDesc,
 		"backup_size", sqlType{Base: tNumeric, Prec: 20}, "compressed_backup_size", sqlType{Base: tNumeric, Prec: 20},
-		"family_guid", typeGUID,
+		"family_guid", typeGUID, "position", typeSmallInt, "first_recovery_fork_guid", typeGUID,
+		"last_recovery_fork_guid", typeGUID, "fork_point_lsn", typeLSN,
 	)}
 	for _, b := range ec.in.backupSets {
+		first, last := b.FirstForkGUID, b.LastForkGUID
+		if last == "" { // history written before the simulator recorded forks
+			first, last = b.FamilyGUID, b.FamilyGUID
+		}
 		r.Rows = append(r.Rows, []Value{
 			intValue(int64(b.BackupSetID)), intValue(int64(b.MediaSetID)), nullIfEmpty(b.Name), strValue(b.UserName),
 			strValue(b.DatabaseName), strValue(b.ServerName), strValue(b.ServerName), strValue(b.Type),
@@ -274,6 +279,7 @@ func (ec *execCtx) msdbBackupSet() relation {
 			timeValue(b.StartDate), timeValue(b.FinishDate), bitValue(b.IsCopyOnly),
 			bitValue(b.IsForceOffline), bitValue(b.HasChecksums), strValue(b.RecoveryModel),
 			numericValue(itoa(b.BackupSize)), numericValue(itoa(b.CompressedSize)), strValue(b.FamilyGUID),
+			intValue(int64(max(b.Position, 1))), nullIfEmpty(first), nullIfEmpty(last), lsnValue(b.ForkPointLSN),
 		})
 	}
 	return r

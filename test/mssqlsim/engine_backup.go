@@ -175,8 +175,23 @@ func (ec *execCtx) backup(s *backupStmt) (stmtResult, error) {
 }
 
 // recordBackupHistory adds msdb.dbo.backupset and backupmediafamily rows.
+//
+// A set appended to a media (Position > 1) belongs to the media set of the
+// sets before it, as in SQL Server: backupmediafamily keeps one row per media
+// family and backupset.position tells the sets apart.
 func (ec *execCtx) recordBackupHistory(h backupHeader, path string, size, csize int64) int {
-	mediaID := ec.in.nextMediaSetID()
+	mediaID, appended := 0, false
+	if h.Position > 1 {
+		for i := len(ec.in.mediaFamilies) - 1; i >= 0; i-- {
+			if ec.in.mediaFamilies[i].PhysicalDeviceName == path {
+				mediaID, appended = ec.in.mediaFamilies[i].MediaSetID, true
+				break
+			}
+		}
+	}
+	if !appended {
+		mediaID = ec.in.nextMediaSetID()
+	}
 	setID := ec.in.nextBackupSetID()
 	typ := "D"
 	if h.BackupType == backupTypeLog {
@@ -188,7 +203,10 @@ func (ec *execCtx) recordBackupHistory(h backupHeader, path string, size, csize 
 		StartDate: h.BackupStartDate, FinishDate: h.BackupFinishDate, IsCopyOnly: h.IsCopyOnly, ServerName: h.ServerName,
 		RecoveryModel: h.RecoveryModel, BackupSize: size, CompressedSize: csize, HasChecksums: h.HasBackupChecksums,
 		IsForceOffline: h.IsForceOffline, FamilyGUID: h.FamilyGUID, UserName: h.UserName,
+		Position: max(h.Position, 1), FirstForkGUID: h.firstRecoveryForkID(), LastForkGUID: h.FamilyGUID, ForkPointLSN: h.forkPointLSN(),
 	})
-	ec.in.mediaFamilies = append(ec.in.mediaFamilies, mediaFamilyRow{MediaSetID: mediaID, FamilySequence: 1, PhysicalDeviceName: path, DeviceType: 2})
+	if !appended {
+		ec.in.mediaFamilies = append(ec.in.mediaFamilies, mediaFamilyRow{MediaSetID: mediaID, FamilySequence: 1, PhysicalDeviceName: path, DeviceType: 2})
+	}
 	return setID
 }

@@ -86,9 +86,17 @@ func (ec *execCtx) selectSet(s *restoreStmt, path string, sets []backupSet) (*ba
 }
 
 func (ec *execCtx) restoreHeaderOnly(s *restoreStmt) (stmtResult, error) {
-	_, sets, err := ec.readBackupSets(s)
+	path, sets, err := ec.readBackupSets(s)
 	if err != nil {
 		return stmtResult{}, err
+	}
+	if s.Opts.File != nil {
+		// WITH FILE = n: only that backup set's row.
+		set, err := ec.selectSet(s, path, sets)
+		if err != nil {
+			return stmtResult{}, err
+		}
+		sets = []backupSet{*set}
 	}
 	cols := []resultColumn{}
 	add := func(name string, t sqlType) { cols = append(cols, resultColumn{Name: name, Type: t, Nullable: true}) }
@@ -118,6 +126,8 @@ func (ec *execCtx) restoreHeaderOnly(s *restoreStmt) (stmtResult, error) {
 	add("HasBackupChecksums", typeBit)
 	add("IsCopyOnly", typeBit)
 	add("IsForceOffline", typeBit)
+	add("FirstRecoveryForkID", typeGUID)
+	add("ForkPointLSN", typeLSN)
 	add("RecoveryModel", nvarchar(60))
 	add("BackupTypeDescription", nvarchar(60))
 	add("BackupSetGUID", typeGUID)
@@ -131,7 +141,7 @@ func (ec *execCtx) restoreHeaderOnly(s *restoreStmt) (stmtResult, error) {
 			lsnOrZero(h.FirstLSN), lsnOrZero(h.LastLSN), lsnOrZero(h.CheckpointLSN), lsnOrZero(h.DatabaseBackupLSN),
 			timeValue(h.BackupStartDate), timeValue(h.BackupFinishDate), intValue(16), strValue(h.ServerName),
 			strValue(h.FamilyGUID), strValue(h.FamilyGUID), bitValue(h.HasBackupChecksums), bitValue(h.IsCopyOnly),
-			bitValue(h.IsForceOffline), strValue(h.RecoveryModel), strValue(h.typeDesc()), strValue(h.BackupSetGUID),
+			bitValue(h.IsForceOffline), strValue(h.firstRecoveryForkID()), lsnValue(h.forkPointLSN()), strValue(h.RecoveryModel), strValue(h.typeDesc()), strValue(h.BackupSetGUID),
 		})
 	}
 	if err := ec.writeResultSet(cols, rows); err != nil {

@@ -32,6 +32,13 @@ type backupSetRow struct {
 	IsForceOffline    bool      `json:"isForceOffline"`
 	FamilyGUID        string    `json:"familyGuid"`
 	UserName          string    `json:"userName"`
+	// Position is the set's number in its media (RESTORE ... WITH FILE = n).
+	Position int `json:"position,omitzero"`
+	// FirstForkGUID, LastForkGUID and ForkPointLSN are first_recovery_fork_guid,
+	// last_recovery_fork_guid and fork_point_lsn.
+	FirstForkGUID string `json:"firstForkGuid,omitzero"`
+	LastForkGUID  string `json:"lastForkGuid,omitzero"`
+	ForkPointLSN  LSN    `json:"forkPointLsn,omitzero"`
 }
 
 // mediaFamilyRow mirrors msdb.dbo.backupmediafamily.
