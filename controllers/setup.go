@@ -30,6 +30,9 @@ type Options struct {
 	OperatorImage string
 	// ControllerName distinguishes controllers when several managers run in one process (tests).
 	ControllerName string
+	// WebhookAllowLocalTargets lets webhooks reach loopback, link-local (cloud metadata) and the
+	// API server's address, which are refused by default (notify.DispatcherOptions.AllowLocalTargets).
+	WebhookAllowLocalTargets bool
 }
 
 // SetupWithManager registers every understudy controller, the probe runner and the webhook
@@ -64,6 +67,8 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Clock:   opts.Clock,
 		Logger:  mgr.GetLogger().WithName("webhooks"),
 		Metrics: notifyMetrics,
+		// Tests' receivers listen on 127.0.0.1.
+		AllowLocalTargets: opts.WebhookAllowLocalTargets,
 	})
 	if err := mgr.Add(dispatcher); err != nil {
 		return fmt.Errorf("add webhook dispatcher: %w", err)

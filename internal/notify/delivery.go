@@ -3,15 +3,18 @@ package notify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // maxResponseBytes is how much of a receiver's response is read (and
-// discarded) so the connection can be reused.
+// discarded) so the connection can be reused; a longer body is not read
+// further and the connection is closed.
 const maxResponseBytes = 64 << 10
 
 // deliver POSTs job, retrying retryable failures with exponential backoff,
@@ -25,6 +28,10 @@ func (d *Dispatcher) deliver(ctx context.Context, job delivery) {
 		case err == nil:
 			d.metrics.deliveries.WithLabelValues(ResultSuccess).Inc()
 			log.V(1).Info("webhook delivered", "attempts", attempt)
+			return
+		case errors.Is(err, ErrTargetRefused):
+			d.metrics.deliveries.WithLabelValues(ResultRefused).Inc()
+			log.Error(err, "webhook target refused", "attempts", attempt)
 			return
 		case !retryable:
 			d.metrics.deliveries.WithLabelValues(ResultRejected).Inc()
@@ -57,17 +64,28 @@ func (d *Dispatcher) attempt(ctx context.Context, job delivery) (retryable bool,
 	if err != nil {
 		return false, fmt.Errorf("webhook %s: %w", job.target, withoutURL(err))
 	}
+	if err := d.policy.checkURL(req.URL); err != nil {
+		return false, fmt.Errorf("webhook %s: %w", job.target, err)
+	}
+	// Each attempt is signed afresh: a retry after a long backoff still
+	// carries a current timestamp, with the same delivery ID.
+	timestamp := d.clock.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "understudy-webhook")
 	req.Header.Set(EventHeader, job.event)
 	req.Header.Set(DeliveryHeader, job.id)
+	req.Header.Set(TimestampHeader, strconv.FormatInt(timestamp, 10))
 	if len(job.hook.Secret) > 0 {
-		req.Header.Set(SignatureHeader, Sign(job.body, job.hook.Secret))
+		req.Header.Set(SignatureHeader, Sign(job.hook.Secret, timestamp, job.id, job.body))
 	}
 
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return true, fmt.Errorf("webhook %s: %w", job.target, withoutURL(err))
+		var refused *TargetRefusedError
+		if errors.As(err, &refused) {
+			return false, fmt.Errorf("webhook %s: %w", job.target, refused)
+		}
+		return true, fmt.Errorf("webhook %s: %w", job.target, redactErr(err, job.hook.URL))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes))

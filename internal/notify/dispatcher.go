@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +27,9 @@ const (
 	DefaultInitialBackoff = 500 * time.Millisecond
 	DefaultMaxBackoff     = 30 * time.Second
 	DefaultDrainTimeout   = 5 * time.Second
+	// DefaultMaxPayloadBytes caps an encoded event; an event is well under
+	// 1 KiB unless its reason is huge.
+	DefaultMaxPayloadBytes = 64 << 10
 )
 
 // DispatcherOptions configure a Dispatcher. Zero values mean the defaults.
@@ -37,8 +42,26 @@ type DispatcherOptions struct {
 	// Metrics to record into; default a fresh, unregistered NewMetrics().
 	Metrics *Metrics
 	// HTTPClient sends the requests; default a client that honours the proxy
-	// environment and does not follow redirects.
+	// environment, does not follow redirects and refuses, at connect time
+	// (after DNS resolution), the targets AllowLocalTargets and DenyTargets
+	// describe. A client given here is used as is: only URLs whose host is
+	// an IP literal or localhost are checked then.
 	HTTPClient *http.Client
+	// AllowLocalTargets lets webhooks reach loopback (127.0.0.0/8, ::1),
+	// link-local (169.254.0.0/16 with the cloud metadata address
+	// 169.254.169.254, fe80::/10), unspecified (0.0.0.0/8, ::) and other
+	// cloud metadata addresses (fd00:ec2::254, 100.100.100.200), and the
+	// Kubernetes API server's service address (KUBERNETES_SERVICE_HOST).
+	// Off by default: a webhook URL is written by whoever may edit a
+	// FailoverGroup, and must not make the operator call its own node or
+	// cluster.
+	AllowLocalTargets bool
+	// DenyTargets are further address ranges webhooks may never reach
+	// (e.g. the node or Service network), whatever AllowLocalTargets says.
+	DenyTargets []netip.Prefix
+	// MaxPayloadBytes caps the encoded event; a larger one is dropped
+	// (reason payload_too_large). Default 64 KiB.
+	MaxPayloadBytes int
 	// QueueCapacity is the number of pending deliveries kept; default 1000.
 	QueueCapacity int
 	// Workers is the number of concurrent deliveries; default 4.
@@ -70,6 +93,8 @@ type Dispatcher struct {
 	initialBackoff time.Duration
 	maxBackoff     time.Duration
 	drainTimeout   time.Duration
+	maxPayload     int
+	policy         targetPolicy
 
 	started atomic.Bool
 	mu      sync.RWMutex // guards closing queue against concurrent Send
@@ -100,6 +125,8 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 		initialBackoff: positiveOr(opts.InitialBackoff, DefaultInitialBackoff),
 		maxBackoff:     positiveOr(opts.MaxBackoff, DefaultMaxBackoff),
 		drainTimeout:   opts.DrainTimeout,
+		maxPayload:     positiveOr(opts.MaxPayloadBytes, DefaultMaxPayloadBytes),
+		policy:         newTargetPolicy(opts.AllowLocalTargets, opts.DenyTargets),
 		queue:          make(chan delivery, positiveOr(opts.QueueCapacity, DefaultQueueCapacity)),
 	}
 	if d.clock == nil {
@@ -112,21 +139,12 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 		d.metrics = NewMetrics()
 	}
 	if d.client == nil {
-		d.client = newWebhookHTTPClient()
+		d.client = newWebhookHTTPClient(d.policy)
 	}
 	if d.drainTimeout == 0 {
 		d.drainTimeout = DefaultDrainTimeout
 	}
 	return d
-}
-
-func newWebhookHTTPClient() *http.Client {
-	return &http.Client{
-		Transport: http.DefaultTransport.(*http.Transport).Clone(),
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
 }
 
 func positiveOr[T int | time.Duration](v, fallback T) T {
@@ -160,6 +178,10 @@ func (d *Dispatcher) Send(hooks []Webhook, ev Event) {
 				return
 			}
 			body = encoded
+		}
+		if len(body) > d.maxPayload {
+			d.drop(job, DropPayloadTooLarge, fmt.Errorf("encoded event is %d bytes, more than %d", len(body), d.maxPayload))
+			continue
 		}
 		job.hook.Secret = bytes.Clone(hook.Secret)
 		job.id = newDeliveryID()

@@ -40,8 +40,8 @@ func TestDispatcherDeliversSignedEvent(t *testing.T) {
 	if req.header.Get(DeliveryHeader) == "" {
 		t.Errorf("%s header missing", DeliveryHeader)
 	}
-	if !Verify(req.body, secret, req.header.Get(SignatureHeader)) {
-		t.Errorf("signature %q does not verify for body %s", req.header.Get(SignatureHeader), req.body)
+	if err := Verify(secret, req.header, req.body, time.Now(), 0); err != nil {
+		t.Errorf("signature %q does not verify for body %s: %v", req.header.Get(SignatureHeader), req.body, err)
 	}
 	var payload map[string]any
 	if err := json.Unmarshal(req.body, &payload); err != nil {
@@ -171,7 +171,7 @@ func TestDispatcherGivesUpAfterMaxAttempts(t *testing.T) {
 func TestDispatcherBackoffSchedule(t *testing.T) {
 	rcv := newReceiver(t, always(http.StatusServiceUnavailable))
 	clk := clocktesting.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	d := NewDispatcher(DispatcherOptions{Clock: clk, Workers: 1, MaxAttempts: 5, MaxBackoff: 3 * time.Second})
+	d := NewDispatcher(DispatcherOptions{Clock: clk, Workers: 1, MaxAttempts: 5, MaxBackoff: 3 * time.Second, AllowLocalTargets: true})
 	runInBackground(t, d)
 	d.Send([]Webhook{{URL: rcv.srv.URL}}, failover)
 
@@ -336,10 +336,10 @@ func TestDispatcherNeverLogsSecrets(t *testing.T) {
 	d := NewDispatcher(opts)
 	stop := runInBackground(t, d)
 
-	const token, key = "TOKEN-4711", "HMAC-KEY-0815"
+	const token, key, pathToken = "TOKEN-4711", "HMAC-KEY-0815", "PATH-T0KEN-42"
 	hooks := []Webhook{
-		{URL: rcv.srv.URL + "/hook?token=" + token, Secret: []byte(key)},
-		{URL: "http://user:" + token + "@" + closedAddr + "/hook?token=" + token, Secret: []byte(key)},
+		{URL: rcv.srv.URL + "/hooks/" + pathToken + "?token=" + token, Secret: []byte(key)},
+		{URL: "http://user:" + token + "@" + closedAddr + "/hooks/" + pathToken + "?token=" + token, Secret: []byte(key)},
 	}
 	d.Send(hooks, failover)
 	eventually(t, "both deliveries finished", func() bool {
@@ -351,12 +351,12 @@ func TestDispatcherNeverLogsSecrets(t *testing.T) {
 	mu.Lock()
 	out := logged.String()
 	mu.Unlock()
-	for _, secret := range []string{token, key, "user:"} {
+	for _, secret := range []string{token, key, pathToken, "/hooks", "user:"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log leaks %q:\n%s", secret, out)
 		}
 	}
-	for _, want := range []string{rcv.srv.URL + "/hook", "http://" + closedAddr + "/hook", "retrying", "dropped"} {
+	for _, want := range []string{rcv.srv.URL + `"`, "http://" + closedAddr + `"`, "retrying", "dropped"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}

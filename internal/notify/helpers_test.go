@@ -32,13 +32,15 @@ func waitGoroutinesAtMost(t *testing.T, baseline int) {
 	testutil.WaitGoroutinesAtMost(t, baseline)
 }
 
-// fastOptions are DispatcherOptions with test-sized delays.
+// fastOptions are DispatcherOptions with test-sized delays, allowing the
+// httptest receivers on 127.0.0.1.
 func fastOptions(metrics *Metrics) DispatcherOptions {
 	return DispatcherOptions{
-		Metrics:        metrics,
-		AttemptTimeout: 200 * time.Millisecond,
-		InitialBackoff: time.Millisecond,
-		MaxBackoff:     4 * time.Millisecond,
+		Metrics:           metrics,
+		AllowLocalTargets: true,
+		AttemptTimeout:    200 * time.Millisecond,
+		InitialBackoff:    time.Millisecond,
+		MaxBackoff:        4 * time.Millisecond,
 	}
 }
 

@@ -21,6 +21,9 @@ const (
 	ResultRejected = "rejected"
 	// ResultFailed: retries were exhausted, or shutdown interrupted them.
 	ResultFailed = "failed"
+	// ResultRefused: the target address may not be reached (loopback,
+	// link-local, cloud metadata, API server, deny list); not retried.
+	ResultRefused = "refused"
 )
 
 // Drop reasons (label "reason" of DroppedMetric).
@@ -32,6 +35,8 @@ const (
 	DropShutdown = "shutdown"
 	// DropInvalidWebhook: the webhook URL is not a valid http(s) URL.
 	DropInvalidWebhook = "invalid_webhook"
+	// DropPayloadTooLarge: the encoded event is larger than MaxPayloadBytes.
+	DropPayloadTooLarge = "payload_too_large"
 )
 
 // Metrics holds the webhook collectors. Create it with NewMetrics, register
@@ -43,8 +48,8 @@ type Metrics struct {
 }
 
 // NewMetrics returns unregistered webhook metrics:
-//   - understudy_webhook_deliveries_total{result} (success|rejected|failed),
-//   - understudy_webhook_dropped_total{reason} (queue_full|shutdown|invalid_webhook).
+//   - understudy_webhook_deliveries_total{result} (success|rejected|failed|refused),
+//   - understudy_webhook_dropped_total{reason} (queue_full|shutdown|invalid_webhook|payload_too_large).
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -56,10 +61,10 @@ func NewMetrics() *Metrics {
 			Help: "Webhook deliveries dropped without being attempted to completion.",
 		}, []string{"reason"}),
 	}
-	for _, result := range []string{ResultSuccess, ResultRejected, ResultFailed} {
+	for _, result := range []string{ResultSuccess, ResultRejected, ResultFailed, ResultRefused} {
 		m.deliveries.WithLabelValues(result)
 	}
-	for _, reason := range []string{DropQueueFull, DropShutdown, DropInvalidWebhook} {
+	for _, reason := range []string{DropQueueFull, DropShutdown, DropInvalidWebhook, DropPayloadTooLarge} {
 		m.dropped.WithLabelValues(reason)
 	}
 	return m

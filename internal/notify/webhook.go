@@ -11,7 +11,7 @@ import (
 // Webhook is one notification receiver.
 type Webhook struct {
 	// URL to POST events to (http or https). It may carry a token in its
-	// query string; only scheme://host/path is ever logged.
+	// path or query string; only scheme://host[:port] is ever logged.
 	URL string
 	// Secret is the HMAC-SHA256 key for X-Understudy-Signature; empty means
 	// unsigned. Never logged.
@@ -45,8 +45,9 @@ func (w Webhook) Validate() error {
 	return nil
 }
 
-// String returns the webhook's URL as scheme://host/path, without query,
-// fragment, user info or secret, so a Webhook can be printed safely.
+// String returns the webhook's URL as scheme://host[:port], without path,
+// query, fragment, user info or secret (tokens live in all of them), so a
+// Webhook can be printed safely.
 func (w Webhook) String() string {
 	return redactURL(w.URL)
 }
@@ -62,13 +63,13 @@ func (w Webhook) MarshalLog() any {
 	return w.String()
 }
 
-// redactURL renders raw as scheme://host/path.
+// redactURL renders raw as scheme://host[:port].
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "<invalid URL>"
 	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
 // withoutURL strips the *url.Error wrapper, whose message repeats the full
@@ -80,3 +81,34 @@ func withoutURL(err error) error {
 	}
 	return err
 }
+
+// redactErr strips the *url.Error wrapper and, as defence in depth, replaces
+// any remaining copy of rawURL's user info, path or query in the text, so an
+// error can be logged or put in an Event.
+func redactErr(err error, rawURL string) error {
+	err = withoutURL(err)
+	u, perr := url.Parse(rawURL)
+	if err == nil || perr != nil {
+		return err
+	}
+	text := err.Error()
+	redacted := text
+	for _, part := range []string{rawURL, u.User.String(), u.RawQuery, u.EscapedPath(), u.Path, u.Fragment} {
+		if len(part) > 1 {
+			redacted = strings.ReplaceAll(redacted, part, "<redacted>")
+		}
+	}
+	if redacted == text {
+		return err
+	}
+	return &redactedError{err: err, text: redacted}
+}
+
+// redactedError has a redacted text and unwraps to the original error.
+type redactedError struct {
+	err  error
+	text string
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -6,8 +6,9 @@
 //	                        so a client going through the routed Service can tell which member it
 //	                        reached. The operator's TCP health check connects to the same port.
 //	memberserver webhook    HTTP on :8080; POST /hook records a webhook delivery and checks its
-//	                        X-Understudy-Signature (HMAC-SHA256 of the body keyed with $WEBHOOK_SECRET,
-//	                        computed here independently of the operator's code); GET /deliveries
+//	                        X-Understudy-Signature (v1=HMAC-SHA256 of "<timestamp>.<delivery>.<body>"
+//	                        keyed with $WEBHOOK_SECRET, timestamp within 5 minutes, computed here
+//	                        independently of the operator's code, see docs/webhooks.md); GET /deliveries
 //	                        returns every recorded delivery as JSON.
 //	memberserver sqlinit    creates database $SQL_DATABASE (default Sales) and dbo.Orders on the
 //	                        server at $SQL_ADDR, once, and exits (see sql.go for the variables).
@@ -31,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -115,7 +117,7 @@ func webhookHandler(secret []byte) http.Handler {
 			EventHeader:    r.Header.Get("X-Understudy-Event"),
 			DeliveryID:     r.Header.Get("X-Understudy-Delivery"),
 			Signature:      sig,
-			SignatureValid: validSignature(body, secret, sig),
+			SignatureValid: validSignature(body, secret, sig, r.Header.Get("X-Understudy-Timestamp"), r.Header.Get("X-Understudy-Delivery")),
 		}
 		if json.Valid(body) {
 			d.Body = body
@@ -138,19 +140,23 @@ func webhookHandler(secret []byte) http.Handler {
 	return mux
 }
 
-func validSignature(body, secret []byte, header string) bool {
-	if len(secret) == 0 {
+func validSignature(body, secret []byte, header, timestamp, delivery string) bool {
+	sec, err := strconv.ParseInt(timestamp, 10, 64)
+	if len(secret) == 0 || err != nil || delivery == "" || strings.Contains(delivery, ".") {
 		return false
 	}
-	hexSum, ok := strings.CutPrefix(header, "sha256=")
-	if !ok {
-		return false
-	}
-	got, err := hex.DecodeString(hexSum)
-	if err != nil {
+	if d := time.Since(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
 		return false
 	}
 	mac := hmac.New(sha256.New, secret)
+	fmt.Fprintf(mac, "%s.%s.", timestamp, delivery)
 	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
+	want := mac.Sum(nil)
+	for _, sig := range strings.Split(header, ",") {
+		hexSum, ok := strings.CutPrefix(strings.TrimSpace(sig), "v1=")
+		if got, err := hex.DecodeString(hexSum); ok && err == nil && hmac.Equal(got, want) {
+			return true
+		}
+	}
+	return false
 }
