@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -50,47 +50,66 @@ func neededLSNs(g *v1alpha1.FailoverGroup, holder string, dbs []string) map[stri
 	return needed
 }
 
-// prune deletes backup files older than the BackupTarget's retention that no standby needs: directly
-// when the operator sees the backup directory, else with a Job that mounts volumeClaimName and
-// runs `understudy prune`. Without either, nothing is deleted (the LogShipping condition says so).
+// prune deletes backup files older than the BackupTarget's retention that no standby needs
+// (logshipping.Prune: the newest full backup of the current recovery fork and everything after it
+// always stay, so do salvage files). When the operator sees the backup directory it deletes the
+// catalogue's prunable files itself; otherwise a Job that mounts volumeClaimName runs
+// `understudy prune --expire`, which lists each database directory and deletes what is named before
+// a bound computed here (logshipping.PlanExpiry): its arguments are a few per database, whatever the
+// length of the history (msdb keeps deleted files for ever). Without either, nothing is deleted (the
+// LogShipping condition says so).
 func (r *LogShippingReconciler) prune(ctx context.Context, g *v1alpha1.FailoverGroup, sh *logshipping.Shipper, bt *v1alpha1.BackupTarget,
 	holder string, dbs []string, cyc *cycleResult) {
-	victims := logshipping.Prune(cyc.files, cyc.now, bt.Spec.Retention.Duration, neededLSNs(g, holder, dbs))
-	if len(victims) == 0 {
-		return
-	}
-	paths := make([]string, 0, len(victims))
-	for _, f := range victims {
-		paths = append(paths, f.Path)
-	}
-	sort.Strings(paths)
+	retention := bt.Spec.Retention.Duration
+	needed := neededLSNs(g, holder, dbs)
 	switch {
 	case sh.Target.LocalRoot != "" && sh.Target.LocalRoot == sh.Target.Root:
+		paths := logshipping.PrunablePaths(logshipping.Prune(cyc.files, cyc.now, retention, needed))
+		if len(paths) == 0 {
+			return
+		}
 		deleted, err := logshipping.DeleteFiles(sh.Target.Root, paths)
 		if len(deleted) > 0 {
-			r.event(g, corev1.EventTypeNormal, "Pruned", "Prune", "deleted %d backup files older than %s that no standby needs", len(deleted), bt.Spec.Retention.Duration)
+			r.event(g, corev1.EventTypeNormal, "Pruned", "Prune", "deleted %d backup files older than %s that no standby needs", len(deleted), retention)
 		}
 		if err != nil {
 			cyc.problems = append(cyc.problems, fmt.Sprintf("prune: %v", err))
 		}
 	case bt.Spec.VolumeClaimName != "" && r.OperatorImage != "":
-		if err := r.ensurePruneJob(ctx, g, bt, paths); err != nil {
+		job, err := r.pruneJob(g, bt, sh.Target, cyc.files, cyc.now, retention, needed)
+		if err != nil {
 			cyc.problems = append(cyc.problems, fmt.Sprintf("prune job: %v", err))
+			return
+		}
+		if job == nil {
+			return
+		}
+		if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+			cyc.problems = append(cyc.problems, fmt.Sprintf("prune job: create job %s: %v", job.Name, err))
 		}
 	default:
-		cyc.problems = append(cyc.problems, fmt.Sprintf("%d backup files are past retention but cannot be pruned: the operator does not see %s and the BackupTarget has no volumeClaimName", len(paths), bt.Spec.Path))
+		if len(logshipping.Prune(cyc.files, cyc.now, retention, needed)) > 0 {
+			cyc.problems = append(cyc.problems, fmt.Sprintf("backup files are past retention but cannot be pruned: the operator does not see %s and the BackupTarget has no volumeClaimName", bt.Spec.Path))
+		}
 	}
 }
 
-// ensurePruneJob creates the Job that deletes paths (its name is derived from the list, so the same
-// list never runs twice at once).
-func (r *LogShippingReconciler) ensurePruneJob(ctx context.Context, g *v1alpha1.FailoverGroup, bt *v1alpha1.BackupTarget, paths []string) error {
+// pruneJob returns the Job that deletes what retention allows in files' directories, or nil when
+// there is nothing to delete. Its name is derived from the bounds (not from the time it is made), so
+// the same decision never runs twice at once and a Job is made only when a bound moves.
+func (r *LogShippingReconciler) pruneJob(g *v1alpha1.FailoverGroup, bt *v1alpha1.BackupTarget, target logshipping.Target,
+	files logshipping.Files, now time.Time, retention time.Duration, needed map[string]sqlserver.LSN) (*batchv1.Job, error) {
+	plan, err := logshipping.PlanExpiry(target, files, now, retention, needed)
+	if err != nil || len(plan) == 0 {
+		return nil, err
+	}
 	sum := sha256.New()
-	for _, p := range paths {
-		fmt.Fprintln(sum, p)
+	args := []string{"prune", "--root", bt.Spec.Path, "--modified-before", now.Add(-retention).UTC().Format(time.RFC3339)}
+	for _, e := range plan {
+		fmt.Fprintln(sum, e.String())
+		args = append(args, "--expire", e.String())
 	}
 	name := fmt.Sprintf("%.40s-prune-%s", g.Name, hex.EncodeToString(sum.Sum(nil))[:10])
-	args := append([]string{"prune", "--root", bt.Spec.Path, "--"}, paths...)
 	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: g.Namespace, Labels: map[string]string{v1alpha1.LabelGroup: g.Name}},
 		Spec: batchv1.JobSpec{
@@ -118,10 +137,7 @@ func (r *LogShippingReconciler) ensurePruneJob(ctx context.Context, g *v1alpha1.
 		},
 	}
 	if err := controllerutil.SetControllerReference(g, job, r.Scheme); err != nil {
-		return err
+		return nil, err
 	}
-	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create job %s: %w", name, err)
-	}
-	return nil
+	return job, nil
 }

@@ -2,9 +2,13 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -12,6 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/logshipping"
+	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
 func TestNeededLSNs(t *testing.T) {
@@ -29,7 +35,8 @@ func TestNeededLSNs(t *testing.T) {
 	}
 }
 
-func TestEnsurePruneJob(t *testing.T) {
+func pruneTestReconciler(t *testing.T) (*LogShippingReconciler, client.Client) {
+	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
@@ -37,13 +44,80 @@ func TestEnsurePruneJob(t *testing.T) {
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
+	c := fake.NewClientBuilder().WithScheme(scheme).Build()
+	return &LogShippingReconciler{Client: c, Scheme: scheme, OperatorImage: "registry.example/understudy:0.1.0"}, c
+}
+
+// minuteHistory is what msdb holds for db after days at a 1-minute log interval and a daily full
+// backup: every backup ever taken, including files deleted long ago.
+func minuteHistory(target logshipping.Target, db string, start time.Time, days int) []sqlserver.BackupFile {
+	var out []sqlserver.BackupFile
+	lsn := int64(1000)
+	for m := 0; m < days*24*60; m++ {
+		at := start.Add(time.Duration(m) * time.Minute)
+		typ := sqlserver.BackupLog
+		if m%(24*60) == 0 {
+			typ = sqlserver.BackupFull
+		}
+		first := sqlserver.MustParseLSN(fmt.Sprint(lsn))
+		p, _ := sqlserver.BackupPath(target.Root, target.Namespace, target.Group, db, at, first, typ)
+		out = append(out, sqlserver.BackupFile{Path: p, Type: typ, Database: db, FirstLSN: first, LastLSN: sqlserver.MustParseLSN(fmt.Sprint(lsn + 100)),
+			FinishedAt: at.Add(3 * time.Second), ForkID: "F1", FirstForkID: "F1", Position: 1})
+		if typ == sqlserver.BackupLog {
+			lsn += 100
+		}
+	}
+	return out
+}
+
+// The prune Job's spec does not grow with the history: 30 days at a 1-minute interval (43,200
+// files per database, about 3 MiB of paths) give the same few arguments as one day.
+func TestPruneJobStaysSmallWhateverTheHistory(t *testing.T) {
+	r, _ := pruneTestReconciler(t)
 	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sales", UID: "u1"}}
 	bt := &v1alpha1.BackupTarget{Spec: v1alpha1.BackupTargetSpec{Path: "/backups", VolumeClaimName: "mssql-backups"}}
-	c := fake.NewClientBuilder().WithScheme(scheme).Build()
-	r := &LogShippingReconciler{Client: c, Scheme: scheme, OperatorImage: "registry.example/understudy:0.1.0"}
-	paths := []string{"/backups/db/sales/Sales/20261120T010000Z_1.trn", "/backups/db/sales/Sales/20261120T010100Z_2.trn"}
-	for i := 0; i < 2; i++ { // the same list twice: one Job
-		if err := r.ensurePruneJob(context.Background(), g, bt, paths); err != nil {
+	target := logshipping.Target{Root: "/backups", Namespace: "db", Group: "sales"}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sizes := map[int]int{}
+	for _, days := range []int{3, 30} {
+		now := start.Add(time.Duration(days) * 24 * time.Hour)
+		files := logshipping.Files{"Sales": minuteHistory(target, "Sales", start, days), "Hr": minuteHistory(target, "Hr", start, days)}
+		job, err := r.pruneJob(g, bt, target, files, now, 48*time.Hour, nil)
+		if err != nil || job == nil {
+			t.Fatalf("%d days: job %v, %v", days, job, err)
+		}
+		spec, err := json.Marshal(job.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(spec) >= 16<<10 {
+			t.Fatalf("%d days: the Job spec is %d bytes", days, len(spec))
+		}
+		sizes[days] = len(spec)
+		args := job.Spec.Template.Spec.Containers[0].Args
+		if len(args) != 9 || len(job.Spec.Template.Spec.Containers[0].Env) != 0 {
+			t.Fatalf("%d days: args %v", days, args)
+		}
+	}
+	if sizes[30] != sizes[3] {
+		t.Fatalf("Job spec sizes %v: they depend on the length of the history", sizes)
+	}
+}
+
+func TestPruneJob(t *testing.T) {
+	r, c := pruneTestReconciler(t)
+	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sales", UID: "u1"}}
+	bt := &v1alpha1.BackupTarget{Spec: v1alpha1.BackupTargetSpec{Path: "/backups", VolumeClaimName: "mssql-backups"}}
+	target := logshipping.Target{Root: "/backups", Namespace: "db", Group: "sales"}
+	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	files := logshipping.Files{"Sales": minuteHistory(target, "Sales", start, 3)}
+	now := start.Add(72 * time.Hour)
+	for i := 0; i < 2; i++ { // the same decision twice, seconds apart: one Job
+		job, err := r.pruneJob(g, bt, target, files, now.Add(time.Duration(i)*2*time.Second), 48*time.Hour, nil)
+		if err != nil || job == nil {
+			t.Fatal(job, err)
+		}
+		if err := c.Create(context.Background(), job); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
 	}
@@ -56,19 +130,19 @@ func TestEnsurePruneJob(t *testing.T) {
 	}
 	pod := jobs.Items[0].Spec.Template.Spec
 	ctr := pod.Containers[0]
-	wantArgs := []string{"prune", "--root", "/backups", "--", paths[0], paths[1]}
-	if ctr.Image != r.OperatorImage || len(ctr.Args) != len(wantArgs) {
-		t.Fatalf("container = %s %v", ctr.Image, ctr.Args)
-	}
-	for i := range wantArgs {
-		if ctr.Args[i] != wantArgs[i] {
-			t.Errorf("arg %d = %q, want %q", i, ctr.Args[i], wantArgs[i])
-		}
+	wantArgs := []string{"prune", "--root", "/backups", "--modified-before", "2026-11-21T00:00:00Z",
+		"--expire", "/backups/db/sales/Sales=2026-11-20T23:59:01Z"}
+	if ctr.Image != r.OperatorImage || fmt.Sprint(ctr.Args) != fmt.Sprint(wantArgs) {
+		t.Fatalf("container = %s %v\nwant args %v", ctr.Image, ctr.Args, wantArgs)
 	}
 	if pod.Volumes[0].PersistentVolumeClaim.ClaimName != "mssql-backups" || ctr.VolumeMounts[0].MountPath != "/backups" {
 		t.Errorf("volume %+v mount %+v", pod.Volumes[0], ctr.VolumeMounts[0])
 	}
 	if ref := metav1.GetControllerOf(&jobs.Items[0]); ref == nil || ref.UID != "u1" {
 		t.Error("the Job is not owned by the group")
+	}
+	// Nothing past retention: no Job.
+	if job, err := r.pruneJob(g, bt, target, files, start.Add(24*time.Hour), 48*time.Hour, nil); err != nil || job != nil {
+		t.Fatalf("within retention: %v, %v", job, err)
 	}
 }
