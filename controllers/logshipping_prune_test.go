@@ -94,6 +94,7 @@ func TestPruneJobStaysSmallWhateverTheHistory(t *testing.T) {
 			t.Fatalf("%d days: the Job spec is %d bytes", days, len(spec))
 		}
 		sizes[days] = len(spec)
+		t.Logf("%d days: Job spec %d bytes", days, len(spec))
 		args := job.Spec.Template.Spec.Containers[0].Args
 		if len(args) != 9 || len(job.Spec.Template.Spec.Containers[0].Env) != 0 {
 			t.Fatalf("%d days: args %v", days, args)
