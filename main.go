@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -23,6 +25,7 @@ import (
 
 	understudyv1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/controllers"
+	"github.com/understudy-dev/understudy/internal/addresspolicy"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -48,6 +51,9 @@ type managerFlags struct {
 	retryPeriod             time.Duration
 	watchNamespaces         string
 	operatorImage           string
+	kubeconfig              string
+	localBackupRoots        string
+	memberAddressAllow      string
 	zap                     zap.Options
 }
 
@@ -66,6 +72,9 @@ func parseManagerFlags(args []string) (*managerFlags, error) {
 	fs.DurationVar(&f.retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election clients try to acquire or renew the Lease.")
 	fs.StringVar(&f.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
 	fs.StringVar(&f.operatorImage, "operator-image", os.Getenv("OPERATOR_IMAGE"), "The operator's own image, run by Jobs that prune old backup files (`understudy prune`).")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "Path to a kubeconfig; default: $KUBECONFIG, the in-cluster config, then ~/.kube/config.")
+	fs.StringVar(&f.localBackupRoots, "local-backup-root", "", "Comma-separated backup directories mounted in the operator's container at the same path as in the SQL Server pods; backups under them are listed directly instead of from msdb history.")
+	fs.StringVar(&f.memberAddressAllow, "member-address-allow", "", "Comma-separated CIDRs and host-name suffixes (.db.example.com) that members' spec addresses must match; empty allows any address the API accepts (never link-local or cloud metadata addresses).")
 	f.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -103,7 +112,7 @@ func runManager(args []string) error {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
 
-	cfg, err := ctrl.GetConfig()
+	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return fmt.Errorf("load kubeconfig: %w", err)
 	}
@@ -124,7 +133,12 @@ func runManager(args []string) error {
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
-	if err := controllers.SetupWithManager(mgr, controllers.Options{Clock: clock.RealClock{}, OperatorImage: f.operatorImage}); err != nil {
+	addresses, err := addresspolicy.Parse(splitList(f.memberAddressAllow))
+	if err != nil {
+		return err
+	}
+	if err := controllers.SetupWithManager(mgr, controllers.Options{Clock: clock.RealClock{}, OperatorImage: f.operatorImage,
+		LocalBackupRoots: splitList(f.localBackupRoots), MemberAddresses: addresses}); err != nil {
 		return fmt.Errorf("set up controllers: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -156,4 +170,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "understudy:", err)
 		os.Exit(1)
 	}
+}
+
+// restConfig loads --kubeconfig when given, else what controller-runtime finds ($KUBECONFIG,
+// in-cluster, ~/.kube/config).
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		return clientcmd.BuildConfigFromFlags("", kubeconfig)
+	}
+	return ctrl.GetConfig()
+}
+
+// splitList splits a comma-separated flag value, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,5 +41,38 @@ func TestParseManagerFlagsLeaderElectionTiming(t *testing.T) {
 				t.Errorf("got lease %s renew %s retry %s, want %s %s %s", f.leaseDuration, f.renewDeadline, f.retryPeriod, tc.lease, tc.renew, tc.retry)
 			}
 		})
+	}
+}
+
+func TestParseManagerFlagsKubeconfigAndLists(t *testing.T) {
+	f, err := parseManagerFlags([]string{"--kubeconfig=/etc/kube/config", "--local-backup-root=/backups, /more",
+		"--member-address-allow=10.0.0.0/8,.db.example.com"})
+	if err != nil {
+		t.Fatalf("--kubeconfig must be accepted as by every controller-runtime operator: %v", err)
+	}
+	if f.kubeconfig != "/etc/kube/config" {
+		t.Errorf("kubeconfig = %q", f.kubeconfig)
+	}
+	if got := splitList(f.localBackupRoots); len(got) != 2 || got[0] != "/backups" || got[1] != "/more" {
+		t.Errorf("local backup roots = %q", got)
+	}
+	if got := splitList(f.memberAddressAllow); len(got) != 2 {
+		t.Errorf("member address allow list = %q", got)
+	}
+}
+
+func TestRestConfigReadsKubeconfigFlag(t *testing.T) {
+	path := t.TempDir() + "/config"
+	kubeconfig := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://10.9.8.7:6443'}}]\n" +
+		"contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\nusers: [{name: u, user: {token: t}}]\n"
+	if err := os.WriteFile(path, []byte(kubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := restConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Host != "https://10.9.8.7:6443" {
+		t.Errorf("host = %q, want the kubeconfig's server", cfg.Host)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/addresspolicy"
 	"github.com/understudy-dev/understudy/internal/failover"
 	"github.com/understudy-dev/understudy/internal/lease"
 	"github.com/understudy-dev/understudy/internal/notify"
@@ -43,6 +44,8 @@ type FailoverGroupReconciler struct {
 	Leases    *lease.Store
 	// SQLTargets gives the SQL Server health checker each address's login (nil: no SQL checks).
 	SQLTargets *sqlTargets
+	// Addresses is the installation's allow list for member addresses.
+	Addresses addresspolicy.Policy
 	// AfterStep, when set, is called after each failover step is recorded in status; an error stops
 	// the reconcile there (tests use it to crash the operator in the middle of a failover).
 	AfterStep func(group string, step v1alpha1.FailoverStep) error
@@ -90,6 +93,9 @@ func (r *FailoverGroupReconciler) reconcile(ctx context.Context, req ctrl.Reques
 	}
 	if !g.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, &g, key)
+	}
+	if verr := r.validate(&g); verr != nil {
+		return ctrl.Result{}, r.markGroupInvalid(ctx, &g, key, verr)
 	}
 	if !controllerutil.ContainsFinalizer(&g, finalizerName) {
 		controllerutil.AddFinalizer(&g, finalizerName)
@@ -179,7 +185,8 @@ func (w *world) input(g *v1alpha1.FailoverGroup) failover.Input {
 		ForceFailoverTo: g.Annotations[v1alpha1.AnnotationForceFailover],
 	}
 	if g.Spec.Failover.MaxDataLoss != nil {
-		in.Policy.MaxDataLoss = g.Spec.Failover.MaxDataLoss.Duration
+		limit := g.Spec.Failover.MaxDataLoss.Duration
+		in.Policy.MaxDataLoss = &limit
 	}
 	if w.lease != nil {
 		d := lease.Duration(w.lease)

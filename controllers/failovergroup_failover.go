@@ -65,7 +65,7 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 				return ctrl.Result{}, fmt.Errorf("promote %s: %w", p.To, err)
 			}
 			if report.EstimatedDataLoss != nil {
-				p.EstimatedDataLoss = &metav1.Duration{Duration: *report.EstimatedDataLoss}
+				p.EstimatedDataLoss = v1alpha1.DurationPtr(*report.EstimatedDataLoss)
 			}
 			p.Step = v1alpha1.StepPromoted
 

@@ -63,8 +63,8 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if g.Spec.LogShipping == nil || g.Spec.SQLServer == nil || !g.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
+	if g.Spec.LogShipping == nil || g.Spec.SQLServer == nil || !g.DeletionTimestamp.IsZero() || g.Validate() != nil {
+		return ctrl.Result{}, nil // an invalid group is reported by the FailoverGroup controller
 	}
 	interval := g.Spec.LogShipping.LogBackupInterval.Duration
 	unlock := r.SQL.locks.lock(req.String())
@@ -115,6 +115,13 @@ func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverG
 	}
 	sh, bt, err := v.shipper(ctx)
 	if err != nil {
+		if bt != nil {
+			if verr := bt.Validate(); verr != nil {
+				if werr := r.markBackupTargetInvalid(ctx, bt, verr); werr != nil {
+					return cyc, werr
+				}
+			}
+		}
 		return cyc, err
 	}
 	primary, err := v.client(holder)
@@ -201,10 +208,18 @@ func (r *LogShippingReconciler) schedulesOf(ctx context.Context, g *v1alpha1.Fai
 		return nil, fmt.Errorf("list restore schedules: %w", err)
 	}
 	var out []v1alpha1.RestoreSchedule
-	for _, rs := range list.Items {
-		if rs.Spec.FailoverGroupRef.Name == g.Name {
-			out = append(out, rs)
+	for i := range list.Items {
+		rs := &list.Items[i]
+		if rs.Spec.FailoverGroupRef.Name != g.Name {
+			continue
 		}
+		if problem := scheduleProblem(rs, g); problem != nil {
+			if err := r.markScheduleInvalid(ctx, rs, problem); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, *rs)
 	}
 	return out, nil
 }

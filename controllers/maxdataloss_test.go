@@ -23,7 +23,7 @@ var _ = Describe("maxDataLoss", func() {
 		g := groupOf(ns, "sales", memberAt("a", 200, a), memberAt("b", 100, b))
 		g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"},
 			Databases: []v1alpha1.DatabaseName{"Sales"}}
-		g.Spec.Failover.MaxDataLoss = &metav1.Duration{Duration: 5 * time.Minute}
+		g.Spec.Failover.MaxDataLoss = v1alpha1.DurationPtr(5 * time.Minute)
 		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
 		Eventually(func() v1alpha1.Phase { return getGroup(ns, "sales").Status.Phase }).Should(Equal(v1alpha1.PhaseActive))
 

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/addresspolicy"
 	"github.com/understudy-dev/understudy/internal/lease"
 	"github.com/understudy-dev/understudy/internal/notify"
 	"github.com/understudy-dev/understudy/internal/probe"
@@ -28,6 +29,12 @@ type Options struct {
 	AfterStep func(group string, step v1alpha1.FailoverStep) error
 	// OperatorImage is the operator's own image, run by backup prune Jobs.
 	OperatorImage string
+	// LocalBackupRoots are directories mounted in the operator's own container (e.g. the backup
+	// volume): a BackupTarget path under one of them is listed directly instead of through msdb
+	// history. Nothing else on the operator's filesystem is ever looked at because of a user's spec.
+	LocalBackupRoots []string
+	// MemberAddresses limits the addresses members may name (empty: any the API accepts).
+	MemberAddresses addresspolicy.Policy
 	// ControllerName distinguishes controllers when several managers run in one process (tests).
 	ControllerName string
 	// WebhookAllowLocalTargets lets webhooks reach loopback, link-local (cloud metadata) and the
@@ -41,7 +48,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	sql := &sqlGroups{reader: mgr.GetAPIReader()}
+	sql := &sqlGroups{reader: mgr.GetAPIReader(), localRoots: opts.LocalBackupRoots}
 	targets := &sqlTargets{}
 	if opts.Checkers == nil {
 		opts.Checkers = probe.NewRegistry()
@@ -82,6 +89,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Clock:       opts.Clock,
 		Recorder:    mgr.GetEventRecorder("understudy"),
 		Runner:      runner,
+		Addresses:   opts.MemberAddresses,
 		Checkers:    opts.Checkers,
 		Notifier:    dispatcher,
 		Promoter:    opts.Promoter,

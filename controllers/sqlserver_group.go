@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,9 +20,11 @@ import (
 // the log-shipping Shipper (whose catalogue caches backup headers). Shared by the FailoverGroup
 // reconciler (promotion) and the log-shipping reconciler.
 type sqlGroups struct {
-	reader  client.Reader
-	clients sqlClients
-	locks   groupLocks
+	reader client.Reader
+	// localRoots are the operator's own mounted backup directories (Options.LocalBackupRoots).
+	localRoots []string
+	clients    sqlClients
+	locks      groupLocks
 
 	mu       sync.Mutex
 	shippers map[string]*cachedShipper
@@ -74,16 +78,19 @@ func (v *sqlGroupView) shipper(ctx context.Context) (*logshipping.Shipper, *v1al
 	if err := v.s.reader.Get(ctx, client.ObjectKey{Namespace: v.g.Namespace, Name: ls.BackupTargetRef.Name}, &bt); err != nil {
 		return nil, nil, fmt.Errorf("backup target %s: %w", ls.BackupTargetRef.Name, err)
 	}
-	if bt.Spec.Path == "" {
-		return nil, &bt, fmt.Errorf("backup target %s: only path targets are supported so far (url is not)", bt.Name)
+	if err := bt.Validate(); err != nil {
+		return nil, &bt, fmt.Errorf("backup target %s is invalid: %w", bt.Name, err)
 	}
 	target := logshipping.Target{Root: bt.Spec.Path, Namespace: v.g.Namespace, Group: v.g.Name,
 		Compression: bt.Spec.Compression == nil || *bt.Spec.Compression,
 		Checksum:    bt.Spec.Checksum == nil || *bt.Spec.Checksum}
-	// When the operator sees the backup directory too (same volume mounted at the same path), it
-	// lists files itself; otherwise it reads the primary's msdb backup history.
-	if st, err := os.Stat(bt.Spec.Path); err == nil && st.IsDir() {
-		target.LocalRoot = bt.Spec.Path
+	// When the operator sees the backup directory too (the same volume mounted at the same path,
+	// and declared with --local-backup-root), it lists files itself; otherwise it reads the primary's
+	// msdb backup history. A path outside those roots is never looked at on the operator's filesystem.
+	if underRoot(bt.Spec.Path, v.s.localRoots) {
+		if st, err := os.Stat(bt.Spec.Path); err == nil && st.IsDir() {
+			target.LocalRoot = bt.Spec.Path
+		}
 	}
 	key := fmt.Sprintf("%+v|%s|%s|%d", target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration, bt.Generation)
 	gk := v.g.Namespace + "/" + v.g.Name
@@ -189,4 +196,19 @@ func lastSeen(g *v1alpha1.FailoverGroup, now time.Time) time.Time {
 		return p.StartedAt.Add(-seconds(g.Spec.Failover.LeaseDurationSeconds))
 	}
 	return now
+}
+
+// underRoot reports whether path is one of roots or inside one (paths are clean: the API refuses
+// relative paths and . or .. segments, and BackupTarget.Validate checks again).
+func underRoot(path string, roots []string) bool {
+	for _, r := range roots {
+		r = strings.TrimSuffix(filepath.Clean(r), "/")
+		if r == "" || r == "." {
+			continue
+		}
+		if path == r || strings.HasPrefix(path, r+"/") {
+			return true
+		}
+	}
+	return false
 }

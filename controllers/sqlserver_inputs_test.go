@@ -34,7 +34,7 @@ var _ = Describe("SQL Server bad inputs (against mssqlsim)", func() {
 		Expect(k8sClient.Create(suiteCtx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sql"},
 			StringData: map[string]string{"username": "sa", "password": password}})).To(Succeed())
 		Expect(k8sClient.Create(suiteCtx, &v1alpha1.BackupTarget{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shared"},
-			Spec: v1alpha1.BackupTargetSpec{Path: path, Retention: metav1.Duration{Duration: 48 * time.Hour}}})).To(Succeed())
+			Spec: v1alpha1.BackupTargetSpec{Path: path, Retention: v1alpha1.NewDuration(48 * time.Hour)}})).To(Succeed())
 		member := func(name string, prio int32, m *sqlMember) v1alpha1.Member {
 			return v1alpha1.Member{Name: name, Priority: prio, Address: &v1alpha1.MemberAddress{Host: m.srv.Host(), Port: int32(m.srv.Port())}}
 		}
@@ -44,7 +44,7 @@ var _ = Describe("SQL Server bad inputs (against mssqlsim)", func() {
 		g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"}, Port: 1433,
 			Databases: []v1alpha1.DatabaseName{"Sales"}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}}
 		g.Spec.LogShipping = &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: "shared"},
-			LogBackupInterval: metav1.Duration{Duration: 10 * time.Second}, FullBackupSchedule: "0 2 * * *"}
+			LogBackupInterval: v1alpha1.NewDuration(10 * time.Second), FullBackupSchedule: "0 2 * * *"}
 		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
 	}
 	logShipping := func() *metav1.Condition {

@@ -232,7 +232,7 @@ func createSQLGroup(ns string, ds1, ds2 *sqlMember) string {
 	Expect(k8sClient.Create(suiteCtx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sql"},
 		StringData: map[string]string{"username": "sa", "password": mssqlsim.DefaultSAPassword}})).To(Succeed())
 	Expect(k8sClient.Create(suiteCtx, &v1alpha1.BackupTarget{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shared"},
-		Spec: v1alpha1.BackupTargetSpec{Path: backups, Retention: metav1.Duration{Duration: 48 * time.Hour}}})).To(Succeed())
+		Spec: v1alpha1.BackupTargetSpec{Path: backups, Retention: v1alpha1.NewDuration(48 * time.Hour)}})).To(Succeed())
 	member := func(name string, prio int32, m *sqlMember) v1alpha1.Member {
 		return v1alpha1.Member{Name: name, Priority: prio, Address: &v1alpha1.MemberAddress{Host: m.srv.Host(), Port: int32(m.srv.Port())},
 			PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"member": name}}}
@@ -243,11 +243,11 @@ func createSQLGroup(ns string, ds1, ds2 *sqlMember) string {
 	g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"}, Port: 1433,
 		Databases: []v1alpha1.DatabaseName{"Sales"}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}}
 	g.Spec.LogShipping = &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: "shared"},
-		LogBackupInterval: metav1.Duration{Duration: 10 * time.Second}, FullBackupSchedule: "0 2 * * *"}
+		LogBackupInterval: v1alpha1.NewDuration(10 * time.Second), FullBackupSchedule: "0 2 * * *"}
 	Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
 	Expect(k8sClient.Create(suiteCtx, &v1alpha1.RestoreSchedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sales"},
 		Spec: v1alpha1.RestoreScheduleSpec{FailoverGroupRef: v1alpha1.LocalObjectReference{Name: "sales"},
-			Interval: metav1.Duration{Duration: 10 * time.Second}, Offset: metav1.Duration{Duration: 2 * time.Second},
+			Interval: v1alpha1.NewDuration(10 * time.Second), Offset: v1alpha1.NewDuration(2 * time.Second),
 			Mode: v1alpha1.RestoreStandby}})).To(Succeed())
 	return backups
 }

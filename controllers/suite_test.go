@@ -2,6 +2,8 @@ package controllers_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,6 +35,8 @@ var (
 	scheme    *runtime.Scheme
 	suiteCtx  context.Context
 	cancel    context.CancelFunc
+	// auditLog is kube-apiserver's audit log, read after the suite to check the operator's RBAC.
+	auditLog string
 )
 
 func TestControllers(t *testing.T) {
@@ -53,6 +57,10 @@ var _ = BeforeSuite(func() {
 	var err error
 	testEnv, err = envtestutil.NewEnvironment()
 	Expect(err).NotTo(HaveOccurred())
+	auditDir, err := os.MkdirTemp("", "understudy-audit-")
+	Expect(err).NotTo(HaveOccurred())
+	auditLog, err = envtestutil.WithAuditLog(testEnv, auditDir)
+	Expect(err).NotTo(HaveOccurred())
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
@@ -61,6 +69,10 @@ var _ = BeforeSuite(func() {
 
 var _ = AfterSuite(func() {
 	cancel()
+	if auditLog != "" {
+		checkRBACAgainstAudit(auditLog)
+		_ = os.RemoveAll(filepath.Dir(auditLog))
+	}
 	if testEnv != nil {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
@@ -80,14 +92,28 @@ func (m *runningManager) Stop() {
 
 // startManager runs an operator (without leader election) against envtest, watching one namespace.
 func startManager(namespace string, opts controllers.Options) *runningManager {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	return startManagerIn([]string{namespace}, opts)
+}
+
+// startManagerIn runs an operator (without leader election) watching the given namespaces.
+func startManagerIn(namespaces []string, opts controllers.Options) *runningManager {
+	watched := map[string]cache.Config{}
+	for _, ns := range namespaces {
+		watched[ns] = cache.Config{}
+	}
+	opCfg := rest.CopyConfig(cfg)
+	opCfg.UserAgent = envtestutil.OperatorUserAgent
+	mgr, err := ctrl.NewManager(opCfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(map[string]cache.Config{namespace: {}}),
+		Cache:                  controllers.CacheOptions(watched),
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
+	if opts.LocalBackupRoots == nil {
+		opts.LocalBackupRoots = []string{os.TempDir()} // the tests' backup directories are temp dirs
+	}
 	Expect(controllers.SetupWithManager(mgr, opts)).To(Succeed())
 	ctx, stop := context.WithCancel(suiteCtx)
 	m := &runningManager{stop: stop, done: make(chan struct{})}

@@ -6,14 +6,22 @@ import (
 
 // BackupTargetSpec says where backups are written and read: exactly one of path or url.
 // +kubebuilder:validation:XValidation:rule="has(self.path) != has(self.url)",message="exactly one of path or url must be set"
+// +kubebuilder:validation:XValidation:rule="!has(self.url)",message="url (object storage) is not supported yet: use path (a shared volume); BACKUP TO URL arrives with the object storage work"
 // +kubebuilder:validation:XValidation:rule="!has(self.url) || has(self.credentialsSecretRef)",message="url requires credentialsSecretRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.volumeClaimName) || has(self.path)",message="volumeClaimName applies only to a path target"
 type BackupTargetSpec struct {
+	// undecodable is set when the stored spec does not fit this type (see DecodeError).
+	undecodable undecodable `json:"-"`
+
 	// Path is a directory that every member's SQL Server sees at the same path (a shared volume).
 	// Files go to <path>/<namespace>/<group>/<database>/.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
-	// +kubebuilder:validation:Pattern=`^/[^;'\x00]*$`
+	// +kubebuilder:validation:Pattern=`^/[^;'\x00\\\r\n\t]*$`
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('//')",message="path must not start with // (a UNC path would send the server's credentials to another host)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('(^|/)[.][.]?(/|$)')",message="path must not contain . or .. segments"
+	// +kubebuilder:validation:XValidation:rule="self.size() > 1 && !self.endsWith('/')",message="path must name a directory below /, without a trailing /"
+	// +kubebuilder:validation:XValidation:rule="!['/proc', '/sys', '/dev', '/etc', '/boot', '/run/secrets', '/var/run/secrets', '/var/lib/kubelet'].exists(p, self == p || self.startsWith(p + '/'))",message="path must not be under /proc, /sys, /dev, /etc, /boot, /run/secrets, /var/run/secrets or /var/lib/kubelet"
 	Path string `json:"path,omitempty"`
 
 	// URL is an S3-compatible location for SQL Server 2022 BACKUP TO URL:
@@ -29,9 +37,9 @@ type BackupTargetSpec struct {
 
 	// Retention is how long backup files are kept once no standby needs them.
 	// +kubebuilder:default="48h"
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="retention must be at least 1h"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || (duration(self) >= duration('1h') && duration(self) <= duration('87600h'))",message="retention must be between 1h and 87600h (10 years)"
 	// +optional
-	Retention metav1.Duration `json:"retention,omitempty"`
+	Retention Duration `json:"retention,omitempty"`
 
 	// Compression adds WITH COMPRESSION to backups.
 	// +kubebuilder:default=true

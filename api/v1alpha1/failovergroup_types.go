@@ -12,7 +12,13 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.healthCheck.tcp) || has(self.healthCheck.tcp.port) || self.members.all(m, has(m.address) && has(m.address.port))",message="healthCheck.tcp.port is required unless every member has address.port"
 // +kubebuilder:validation:XValidation:rule="self.members.exists(m, m.priority > 0)",message="at least one member needs a priority above 0, or no member could ever be made active"
 // +kubebuilder:validation:XValidation:rule="!has(self.routing) || !has(self.routing.service) || !has(self.routing.readOnlyService) || self.routing.service.name != self.routing.readOnlyService.name",message="routing.readOnlyService must name a different Service than routing.service"
+// +kubebuilder:validation:XValidation:rule="!has(self.failover.maxDataLoss) || !has(self.logShipping) || !self.failover.maxDataLoss.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || !self.logShipping.logBackupInterval.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || duration(self.failover.maxDataLoss) == duration('0s') || duration(self.failover.maxDataLoss) >= duration(self.logShipping.logBackupInterval)",message="failover.maxDataLoss must be 0s (never lose shipped data) or at least logShipping.logBackupInterval: a smaller limit refuses almost every automatic failover"
+// +kubebuilder:validation:XValidation:rule="self.members.all(a, self.members.all(b, a.name == b.name || !has(a.address) || !has(b.address) || a.address.host.lowerAscii() != b.address.host.lowerAscii() || (has(a.address.port) ? a.address.port : 0) != (has(b.address.port) ? b.address.port : 0)))",message="two members have the same address (host and port): they would be the same server"
+// +kubebuilder:validation:XValidation:rule="!has(self.sqlServer) || self.sqlServer.databases.all(a, self.sqlServer.databases.filter(b, b.lowerAscii() == a.lowerAscii()).size() == 1)",message="sqlServer.databases names must differ in more than case: SQL Server database names are case-insensitive by default"
 type FailoverGroupSpec struct {
+	// undecodable is set when the stored spec does not fit this type (see DecodeError).
+	undecodable undecodable `json:"-"`
+
 	// Members of the group, 2 to 8. Exactly one is active at a time.
 	// +kubebuilder:validation:MinItems=2
 	// +kubebuilder:validation:MaxItems=8
@@ -67,6 +73,7 @@ type Member struct {
 	// +optional
 	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || size(self.matchExpressions) == 0",message="podSelector supports matchLabels only (the Service selector is built from them)"
 	// +kubebuilder:validation:XValidation:rule="has(self.matchLabels) && size(self.matchLabels) > 0",message="podSelector.matchLabels must not be empty"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || !('understudy.dev/role' in self.matchLabels || 'understudy.dev/group' in self.matchLabels || 'understudy.dev/member' in self.matchLabels)",message="podSelector must not use the labels the operator sets (understudy.dev/role, understudy.dev/group, understudy.dev/member): understudy.dev/role changes at every failover"
 	PodSelector *metav1.LabelSelector `json:"podSelector,omitempty"`
 
 	// Address is where probes and SQL connections go. Required when the member has no pods (an
@@ -88,6 +95,7 @@ type MemberAddress struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9]([-a-zA-Z0-9.:]*[a-zA-Z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="!(self.startsWith('169.254.') || self.lowerAscii().startsWith('fe80:') || self.lowerAscii().startsWith('fd00:ec2::') || self.lowerAscii() == 'metadata.google.internal' || self.lowerAscii() == 'metadata' || self.startsWith('0.') || self == '::' || self == '0.0.0.0')",message="address.host must not be a link-local, cloud metadata or unspecified address: the operator sends the SQL Server credentials to members"
 	Host string `json:"host"`
 
 	// Port; when empty, the health check's port (or spec.sqlServer.port) is used.
@@ -235,10 +243,13 @@ type FailoverPolicy struct {
 	Paused bool `json:"paused,omitempty"`
 
 	// MaxDataLoss (SQL Server only) refuses automatic promotion of a standby whose restored data is
-	// further behind the last shipped backup than this; override with the annotation
-	// understudy.dev/force-failover=<member>.
+	// further behind the last shipped backup than this (0s to 168h); override with the annotation
+	// understudy.dev/force-failover=<member>. 0s means never lose shipped data: a standby is promoted
+	// automatically only when its position is known and it has restored every shipped backup. Unset
+	// means no limit. With log shipping it must be 0s or at least logShipping.logBackupInterval.
 	// +optional
-	MaxDataLoss *metav1.Duration `json:"maxDataLoss,omitempty"`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || (duration(self) >= duration('0s') && duration(self) <= duration('168h'))",message="failover.maxDataLoss must be between 0s and 168h"
+	MaxDataLoss *Duration `json:"maxDataLoss,omitempty"`
 }
 
 // Routing moves clients to the active member.
@@ -436,9 +447,9 @@ type LogShippingSpec struct {
 	// LogBackupInterval between transaction-log backups (10s to 24h). It bounds the data at risk in
 	// an unplanned failover.
 	// +kubebuilder:default="1m"
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s') && duration(self) <= duration('24h')",message="logBackupInterval must be between 10s and 24h"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || (duration(self) >= duration('10s') && duration(self) <= duration('24h'))",message="logBackupInterval must be between 10s and 24h"
 	// +optional
-	LogBackupInterval metav1.Duration `json:"logBackupInterval,omitempty"`
+	LogBackupInterval Duration `json:"logBackupInterval,omitempty"`
 
 	// FullBackupSchedule is a standard 5-field cron expression (UTC) or a macro such as @daily.
 	// +kubebuilder:default="0 2 * * *"
@@ -449,7 +460,7 @@ type LogShippingSpec struct {
 }
 
 // Phase is the one-word summary of a group.
-// +kubebuilder:validation:Enum=Initializing;Active;Degraded;FailingOver;SwitchingOver;NoActive;Paused
+// +kubebuilder:validation:Enum=Initializing;Active;Degraded;FailingOver;SwitchingOver;NoActive;Paused;Invalid
 type Phase string
 
 const (
@@ -460,6 +471,8 @@ const (
 	PhaseSwitchingOver Phase = "SwitchingOver"
 	PhaseNoActive      Phase = "NoActive"
 	PhasePaused        Phase = "Paused"
+	// PhaseInvalid: the spec cannot be used (Ready=False, reason InvalidSpec); nothing is done.
+	PhaseInvalid Phase = "Invalid"
 )
 
 // MemberRole is a member's role as the operator sees it.
@@ -605,7 +618,7 @@ type FailoverRecord struct {
 	CompletedAt *metav1.MicroTime `json:"completedAt,omitempty"`
 	// EstimatedDataLoss is the window of writes that may be lost (SQL Server, unplanned failover).
 	// +optional
-	EstimatedDataLoss *metav1.Duration `json:"estimatedDataLoss,omitempty"`
+	EstimatedDataLoss *Duration `json:"estimatedDataLoss,omitempty"`
 }
 
 // FailoverStep is the last completed step of a failover in progress.
@@ -636,13 +649,14 @@ type FailoverProgress struct {
 	StartedAt metav1.MicroTime `json:"startedAt"`
 	// EstimatedDataLoss is what promotion estimated (SQL Server, unplanned failover).
 	// +optional
-	EstimatedDataLoss *metav1.Duration `json:"estimatedDataLoss,omitempty"`
+	EstimatedDataLoss *Duration `json:"estimatedDataLoss,omitempty"`
 }
 
 // FailoverGroup is an active/passive group of servers: one member is active, the others stand by,
 // and the operator moves the active role when the active member fails.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name of a FailoverGroup must be at most 63 characters: it is the value of the understudy.dev/group label on its Lease, Services and pods"
 // +kubebuilder:resource:shortName=fg,categories=understudy
 // +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeMember`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`

@@ -16,28 +16,34 @@ const (
 )
 
 // RestoreScheduleSpec says how standbys restore shipped log backups.
-// +kubebuilder:validation:XValidation:rule="duration(self.offset) < duration(self.interval)",message="offset must be shorter than interval"
+// +kubebuilder:validation:XValidation:rule="!self.offset.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || !self.interval.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || duration(self.offset) < duration(self.interval)",message="offset must be shorter than interval"
 type RestoreScheduleSpec struct {
+	// undecodable is set when the stored spec does not fit this type (see DecodeError).
+	undecodable undecodable `json:"-"`
+
 	// FailoverGroupRef names the SQL Server FailoverGroup whose standbys restore.
 	FailoverGroupRef LocalObjectReference `json:"failoverGroupRef"`
 
 	// Members restricts restores to these members when they are standbys; empty means every standby.
 	// +optional
 	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	// +listType=set
 	Members []string `json:"members,omitempty"`
 
 	// Interval between restore runs (10s to 24h).
 	// +kubebuilder:default="1m"
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s') && duration(self) <= duration('24h')",message="interval must be between 10s and 24h"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || (duration(self) >= duration('10s') && duration(self) <= duration('24h'))",message="interval must be between 10s and 24h"
 	// +optional
-	Interval metav1.Duration `json:"interval,omitempty"`
+	Interval Duration `json:"interval,omitempty"`
 
 	// Offset after the log backup cadence, so a run finds the newest backup finished.
 	// +kubebuilder:default="20s"
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="offset must not be negative"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || (duration(self) >= duration('0s') && duration(self) <= duration('24h'))",message="offset must be between 0s and 24h"
 	// +optional
-	Offset metav1.Duration `json:"offset,omitempty"`
+	Offset Duration `json:"offset,omitempty"`
 
 	// Mode the databases are left in: Standby (read-only) or NoRecovery.
 	// +kubebuilder:default=Standby
@@ -46,9 +52,9 @@ type RestoreScheduleSpec struct {
 
 	// Delay applies only backups older than this: a delayed standby protects against human error.
 	// +kubebuilder:default="0s"
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('168h')",message="delay must be between 0s and 168h"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || (duration(self) >= duration('0s') && duration(self) <= duration('168h'))",message="delay must be between 0s and 168h"
 	// +optional
-	Delay metav1.Duration `json:"delay,omitempty"`
+	Delay Duration `json:"delay,omitempty"`
 
 	// DisconnectUsers puts a STANDBY database in SINGLE_USER WITH ROLLBACK IMMEDIATE around each
 	// restore; when false, a restore waits for readers to leave (and is retried next run).

@@ -104,7 +104,8 @@ func (c *cluster) startOperator(namespace string) error {
 	if err != nil {
 		return fmt.Errorf("new manager: %w", err)
 	}
-	if err := controllers.SetupWithManager(mgr, controllers.Options{}); err != nil {
+	// The demo's operator runs in-process and sees the backup directory the simulators write to.
+	if err := controllers.SetupWithManager(mgr, controllers.Options{LocalBackupRoots: []string{os.TempDir()}}); err != nil {
 		return fmt.Errorf("set up controllers: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

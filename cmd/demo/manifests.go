@@ -42,7 +42,7 @@ func backupTarget(dir string) *v1alpha1.BackupTarget {
 	return &v1alpha1.BackupTarget{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "BackupTarget"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: targetName},
-		Spec:       v1alpha1.BackupTargetSpec{Path: dir, Retention: metav1.Duration{Duration: 48 * time.Hour}},
+		Spec:       v1alpha1.BackupTargetSpec{Path: dir, Retention: v1alpha1.NewDuration(48 * time.Hour)},
 	}
 }
 
@@ -63,7 +63,7 @@ func failoverGroup(ds1, ds2 *sqlMember) *v1alpha1.FailoverGroup {
 			SQLServer: &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: secretName}, Port: 1433,
 				Databases: []v1alpha1.DatabaseName{databaseName}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}},
 			LogShipping: &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: targetName},
-				LogBackupInterval: metav1.Duration{Duration: logInterval}, FullBackupSchedule: "0 2 * * *"},
+				LogBackupInterval: v1alpha1.NewDuration(logInterval), FullBackupSchedule: "0 2 * * *"},
 			Routing: &v1alpha1.Routing{Service: &v1alpha1.RoutedService{Name: serviceName,
 				Ports: []v1alpha1.ServicePort{{Name: "tds", Port: 1433}}}},
 		},
@@ -75,7 +75,7 @@ func restoreSchedule() *v1alpha1.RestoreSchedule {
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "RestoreSchedule"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: groupName},
 		Spec: v1alpha1.RestoreScheduleSpec{FailoverGroupRef: v1alpha1.LocalObjectReference{Name: groupName},
-			Interval: metav1.Duration{Duration: restoreInterval}, Offset: metav1.Duration{Duration: restoreOffset},
+			Interval: v1alpha1.NewDuration(restoreInterval), Offset: v1alpha1.NewDuration(restoreOffset),
 			Mode: v1alpha1.RestoreStandby},
 	}
 }

@@ -119,11 +119,11 @@ func decideWithActive(in Input, active string) Decision {
 			RequeueAfter: until(in.Now, in.Lease.ExpiresAt()),
 			Message:      fmt.Sprintf("active member %q is down; its Lease expires at %s", active, in.Lease.ExpiresAt().UTC().Format("15:04:05.000"))}
 	}
-	if limit := in.Policy.MaxDataLoss; limit > 0 && best.DataBehind != nil && *best.DataBehind > limit {
+	if refused, why := exceedsMaxDataLoss(in.Policy.MaxDataLoss, best.DataBehind); refused {
 		if in.ForceFailoverTo != best.Name {
 			return Decision{Action: ActionFailoverRefused, From: active, To: best.Name,
-				Message: fmt.Sprintf("active member %q is down; %q is %s behind, more than maxDataLoss %s: not promoted automatically (annotate understudy.dev/force-failover=%s to accept the loss)",
-					active, best.Name, best.DataBehind.Round(time.Second), limit, best.Name)}
+				Message: fmt.Sprintf("active member %q is down; %q %s: not promoted automatically (annotate understudy.dev/force-failover=%s to accept the loss)",
+					active, best.Name, why, best.Name)}
 		}
 		return Decision{Action: ActionFailover, From: active, To: best.Name, Reason: ReasonForced}
 	}
@@ -146,4 +146,21 @@ func failbackTarget(in Input, cur MemberView) (MemberView, time.Duration, bool) 
 	}
 	wait := since.Add(in.Policy.FailbackDelay).Sub(in.Now)
 	return best, wait, true
+}
+
+// exceedsMaxDataLoss says whether promoting a candidate that is behind by DataBehind breaks the
+// limit, and why. No limit (nil) never refuses; a positive limit refuses only a known lag above it;
+// a zero limit ("never lose shipped data") refuses any lag and an unknown position too.
+func exceedsMaxDataLoss(limit, behind *time.Duration) (bool, string) {
+	switch {
+	case limit == nil:
+		return false, ""
+	case *limit == 0 && behind == nil:
+		return true, "has no known data position and maxDataLoss is 0s (never lose shipped data)"
+	case *limit == 0 && *behind > 0:
+		return true, fmt.Sprintf("is %s behind and maxDataLoss is 0s (never lose shipped data)", behind.Round(time.Second))
+	case behind != nil && *behind > *limit:
+		return true, fmt.Sprintf("is %s behind, more than maxDataLoss %s", behind.Round(time.Second), *limit)
+	}
+	return false, ""
 }

@@ -153,7 +153,9 @@ func TestDecide(t *testing.T) {
 		return m
 	}
 	limited := auto()
-	limited.MaxDataLoss = 5 * time.Minute
+	limited.MaxDataLoss = ptrDuration(5 * time.Minute)
+	lossless := auto()
+	lossless.MaxDataLoss = ptrDuration(0)
 	tests = append(tests,
 		decideCase{name: "candidate within maxDataLoss is promoted",
 			in:         Input{Now: t0, Members: []MemberView{down("a", 100, 0), behind(healthy("b", 50, 1), time.Minute)}, Lease: heldBy("a", time.Minute), Policy: limited},
@@ -165,6 +167,18 @@ func TestDecide(t *testing.T) {
 			in: Input{Now: t0, Members: []MemberView{down("a", 100, 0), behind(healthy("b", 50, 1), 10*time.Minute)}, Lease: heldBy("a", time.Minute), Policy: limited,
 				ForceFailoverTo: "b"},
 			wantAction: ActionFailover, wantFrom: "a", wantTo: "b"},
+		decideCase{name: "unknown position within a positive maxDataLoss is promoted",
+			in:         Input{Now: t0, Members: []MemberView{down("a", 100, 0), healthy("b", 50, 1)}, Lease: heldBy("a", time.Minute), Policy: limited},
+			wantAction: ActionFailover, wantFrom: "a", wantTo: "b"},
+		decideCase{name: "maxDataLoss 0s promotes a caught-up candidate",
+			in:         Input{Now: t0, Members: []MemberView{down("a", 100, 0), behind(healthy("b", 50, 1), 0)}, Lease: heldBy("a", time.Minute), Policy: lossless},
+			wantAction: ActionFailover, wantFrom: "a", wantTo: "b"},
+		decideCase{name: "maxDataLoss 0s refuses a candidate one second behind",
+			in:         Input{Now: t0, Members: []MemberView{down("a", 100, 0), behind(healthy("b", 50, 1), time.Second)}, Lease: heldBy("a", time.Minute), Policy: lossless},
+			wantAction: ActionFailoverRefused, wantFrom: "a", wantTo: "b"},
+		decideCase{name: "maxDataLoss 0s refuses a candidate with no known position",
+			in:         Input{Now: t0, Members: []MemberView{down("a", 100, 0), healthy("b", 50, 1)}, Lease: heldBy("a", time.Minute), Policy: lossless},
+			wantAction: ActionFailoverRefused, wantFrom: "a", wantTo: "b"},
 	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,3 +225,5 @@ func TestLeaseView(t *testing.T) {
 		t.Errorf("RenewAt = %v", got)
 	}
 }
+
+func ptrDuration(d time.Duration) *time.Duration { return &d }

@@ -55,9 +55,9 @@ type Policy struct {
 	// DetectionWindow is period x failureThreshold: how long the initial election waits for every
 	// member's first probe result before electing among those it knows.
 	DetectionWindow time.Duration
-	// MaxDataLoss refuses an automatic failover to a candidate whose DataBehind is larger; 0 means
-	// no limit.
-	MaxDataLoss time.Duration
+	// MaxDataLoss refuses an automatic failover to a candidate whose DataBehind is larger; nil means
+	// no limit, and 0 means never lose shipped data: the candidate's DataBehind must be known and 0.
+	MaxDataLoss *time.Duration
 }
 
 // Progress is a failover under way (status.inProgress).

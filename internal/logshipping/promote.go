@@ -104,10 +104,10 @@ func promoteDatabase(ctx context.Context, c *sqlserver.Client, db string, st sql
 		}
 	}
 	for _, f := range apply {
-		err := c.RestoreLog(ctx, db, f.Path, sqlserver.RestoreOptions{Mode: sqlserver.RestoreNoRecovery})
+		err := c.RestoreLog(ctx, db, f.Path, sqlserver.RestoreOptions{Mode: sqlserver.RestoreNoRecovery, File: f.Set()})
 		switch {
 		case err == nil:
-			pd.Applied = append(pd.Applied, f.Path)
+			pd.Applied = append(pd.Applied, f.Name())
 		case sqlserver.IsKind(err, sqlserver.KindLogTooEarly):
 			pd.SkippedAlreadyApplied++
 		default:

@@ -159,12 +159,12 @@ func (s *Shipper) applyAll(ctx context.Context, reader, target *sqlserver.Client
 	}
 	var applied []string
 	for _, f := range apply {
-		err := target.RestoreLog(ctx, db, f.Path, sqlserver.RestoreOptions{Mode: sqlserver.RestoreNoRecovery, Checksum: s.Target.Checksum})
+		err := target.RestoreLog(ctx, db, f.Path, sqlserver.RestoreOptions{Mode: sqlserver.RestoreNoRecovery, Checksum: s.Target.Checksum, File: f.Set()})
 		if err != nil && !sqlserver.IsKind(err, sqlserver.KindLogTooEarly) {
 			return applied, err
 		}
 		if err == nil {
-			applied = append(applied, f.Path)
+			applied = append(applied, f.Name())
 		}
 	}
 	return applied, nil

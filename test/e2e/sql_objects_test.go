@@ -129,7 +129,7 @@ func sqlClientPod(name, mode string, env ...corev1.EnvVar) *corev1.Pod {
 func sqlGroupObjects() (*v1alpha1.BackupTarget, *v1alpha1.FailoverGroup, *v1alpha1.RestoreSchedule) {
 	bt := &v1alpha1.BackupTarget{
 		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlTarget},
-		Spec:       v1alpha1.BackupTargetSpec{Path: sqlBackupPath, Retention: metav1.Duration{Duration: 48 * time.Hour}},
+		Spec:       v1alpha1.BackupTargetSpec{Path: sqlBackupPath, Retention: v1alpha1.NewDuration(48 * time.Hour)},
 	}
 	member := func(name string, priority int32) v1alpha1.Member {
 		return v1alpha1.Member{Name: name, Priority: priority,
@@ -145,7 +145,7 @@ func sqlGroupObjects() (*v1alpha1.BackupTarget, *v1alpha1.FailoverGroup, *v1alph
 			SQLServer: &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: sqlSecret}, Port: 1433,
 				Databases: []v1alpha1.DatabaseName{sqlDatabase}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}},
 			LogShipping: &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: sqlTarget},
-				LogBackupInterval: metav1.Duration{Duration: sqlLogInterval}, FullBackupSchedule: "0 2 * * *"},
+				LogBackupInterval: v1alpha1.NewDuration(sqlLogInterval), FullBackupSchedule: "0 2 * * *"},
 			Routing: &v1alpha1.Routing{Service: &v1alpha1.RoutedService{Name: sqlService,
 				Ports: []v1alpha1.ServicePort{{Name: "tds", Port: 1433}}}},
 		},
@@ -153,7 +153,7 @@ func sqlGroupObjects() (*v1alpha1.BackupTarget, *v1alpha1.FailoverGroup, *v1alph
 	rs := &v1alpha1.RestoreSchedule{
 		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlGroup},
 		Spec: v1alpha1.RestoreScheduleSpec{FailoverGroupRef: v1alpha1.LocalObjectReference{Name: sqlGroup},
-			Interval: metav1.Duration{Duration: 10 * time.Second}, Offset: metav1.Duration{Duration: 2 * time.Second},
+			Interval: v1alpha1.NewDuration(10 * time.Second), Offset: v1alpha1.NewDuration(2 * time.Second),
 			Mode: v1alpha1.RestoreStandby},
 	}
 	return bt, fg, rs

@@ -307,7 +307,7 @@ func runSQLScenario() {
 	Expect(firstOnDS2.At.Sub(t0)).To(BeNumerically("<", 30*time.Second), "the Service took too long to reach a writable primary")
 }
 
-func durationString(d *metav1.Duration) string {
+func durationString(d *v1alpha1.Duration) string {
 	if d == nil {
 		return ""
 	}

@@ -5,7 +5,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -58,7 +57,7 @@ var _ = Describe("API defaults", func() {
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 		var got v1alpha1.BackupTarget
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &got)).To(Succeed())
-		Expect(got.Spec.Retention).To(Equal(metav1.Duration{Duration: 48 * time.Hour}))
+		Expect(got.Spec.Retention).To(Equal(v1alpha1.NewDuration(48 * time.Hour)))
 		Expect(got.Spec.Compression).To(Equal(ptr.To(true)))
 		Expect(got.Spec.Checksum).To(Equal(ptr.To(true)))
 	})

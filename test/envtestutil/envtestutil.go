@@ -50,3 +50,31 @@ func NewEnvironment() (*envtest.Environment, error) {
 		ErrorIfCRDPathMissing: true,
 	}, nil
 }
+
+// OperatorUserAgent is the user agent of operators started by tests that record the API calls they
+// make (WithAuditLog): the audit log tells their requests from the tests' own.
+const OperatorUserAgent = "understudy-operator-under-test"
+
+// auditPolicy records the request metadata (user agent, verb, resource) of every request.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+- level: Metadata
+`
+
+// WithAuditLog makes env's kube-apiserver write an audit log (one JSON event per request) to
+// dir/audit.log and returns that path.
+func WithAuditLog(env *envtest.Environment, dir string) (string, error) {
+	policy := filepath.Join(dir, "audit-policy.yaml")
+	if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+		return "", fmt.Errorf("write audit policy: %w", err)
+	}
+	logPath := filepath.Join(dir, "audit.log")
+	env.ControlPlane.GetAPIServer().Configure().
+		Set("audit-policy-file", policy).
+		Set("audit-log-path", logPath).
+		Set("audit-log-format", "json").
+		Set("audit-log-mode", "blocking")
+	return logPath, nil
+}

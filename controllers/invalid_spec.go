@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+)
+
+// ReasonInvalidSpec is the Ready condition's reason for an object whose spec the operator cannot use
+// (it reached etcd without the API server's validation): nothing is done for it until it is fixed,
+// and no other object is affected.
+const ReasonInvalidSpec = "InvalidSpec"
+
+// maxConditionMessage is metav1.Condition's limit on message length.
+const maxConditionMessage = 32768
+
+// invalidCondition is the Ready=False condition for a spec that failed validation.
+func invalidCondition(gen int64, err error) metav1.Condition {
+	msg := "the spec cannot be used, fix it: " + err.Error()
+	if len(msg) > maxConditionMessage {
+		msg = msg[:maxConditionMessage]
+	}
+	return metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonInvalidSpec,
+		Message: msg, ObservedGeneration: gen}
+}
+
+// markGroupInvalid stops probing an invalid group and reports it; the Lease, routing and members
+// are left as they are, so nothing is lost while the spec is being fixed.
+func (r *FailoverGroupReconciler) markGroupInvalid(ctx context.Context, g *v1alpha1.FailoverGroup, key string, verr error) error {
+	r.Runner.Remove(key)
+	cond := invalidCondition(g.Generation, verr)
+	old := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionReady)
+	if old != nil && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == cond.ObservedGeneration &&
+		g.Status.Phase == v1alpha1.PhaseInvalid {
+		return nil
+	}
+	r.event(g, corev1.EventTypeWarning, ReasonInvalidSpec, "Validate", "%s", cond.Message)
+	meta.SetStatusCondition(&g.Status.Conditions, cond)
+	g.Status.Phase = v1alpha1.PhaseInvalid
+	g.Status.ObservedGeneration = g.Generation
+	if err := r.Status().Update(ctx, g); err != nil {
+		return fmt.Errorf("write InvalidSpec status: %w", err)
+	}
+	return nil
+}
+
+// markScheduleInvalid reports an invalid RestoreSchedule, which is not run.
+func (r *LogShippingReconciler) markScheduleInvalid(ctx context.Context, rs *v1alpha1.RestoreSchedule, verr error) error {
+	cond := invalidCondition(rs.Generation, verr)
+	old := meta.FindStatusCondition(rs.Status.Conditions, v1alpha1.ConditionReady)
+	if old != nil && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == cond.ObservedGeneration {
+		return nil
+	}
+	cur := rs.DeepCopy()
+	meta.SetStatusCondition(&cur.Status.Conditions, cond)
+	cur.Status.ObservedGeneration = cur.Generation
+	if err := r.Status().Update(ctx, cur); err != nil {
+		return fmt.Errorf("write InvalidSpec status of restore schedule %s: %w", rs.Name, err)
+	}
+	return nil
+}
+
+// markBackupTargetInvalid reports an invalid BackupTarget; no group ships to it.
+func (r *LogShippingReconciler) markBackupTargetInvalid(ctx context.Context, bt *v1alpha1.BackupTarget, verr error) error {
+	cond := invalidCondition(bt.Generation, verr)
+	var cur v1alpha1.BackupTarget
+	if err := r.Get(ctx, client.ObjectKeyFromObject(bt), &cur); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	old := meta.FindStatusCondition(cur.Status.Conditions, v1alpha1.ConditionReady)
+	if old != nil && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == cond.ObservedGeneration {
+		return nil
+	}
+	meta.SetStatusCondition(&cur.Status.Conditions, cond)
+	cur.Status.ObservedGeneration = cur.Generation
+	if err := r.Status().Update(ctx, &cur); err != nil {
+		return fmt.Errorf("write InvalidSpec status of backup target %s: %w", bt.Name, err)
+	}
+	return nil
+}
+
+// scheduleProblem checks a RestoreSchedule against itself and against its group: the members and
+// databases it names must be the group's.
+func scheduleProblem(rs *v1alpha1.RestoreSchedule, g *v1alpha1.FailoverGroup) error {
+	if err := rs.Validate(); err != nil {
+		return err
+	}
+	for i, m := range rs.Spec.Members {
+		if memberByName(g, m) == nil {
+			return fmt.Errorf("spec.members[%d]: %q is not a member of FailoverGroup %s", i, m, g.Name)
+		}
+	}
+	if g.Spec.SQLServer == nil {
+		return nil
+	}
+	for i, d := range rs.Spec.Databases {
+		found := false
+		for _, gd := range g.Spec.SQLServer.Databases {
+			found = found || gd == d
+		}
+		if !found {
+			return fmt.Errorf("spec.databases[%d]: %q is not one of FailoverGroup %s's spec.sqlServer.databases", i, d, g.Name)
+		}
+	}
+	return nil
+}
+
+// validate is the group's own validation plus the installation's member address allow list.
+func (r *FailoverGroupReconciler) validate(g *v1alpha1.FailoverGroup) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	for i, m := range g.Spec.Members {
+		if m.Address != nil && !r.Addresses.Allows(m.Address.Host) {
+			return fmt.Errorf("spec.members[%d].address.host: %q is not in this installation's allowed member addresses (operator flag --member-address-allow, chart value memberAddresses.allow)", i, m.Address.Host)
+		}
+	}
+	return nil
+}
