@@ -261,6 +261,9 @@ func (r *FailoverGroupReconciler) finalize(ctx context.Context, g *v1alpha1.Fail
 	if err := r.unlabelPods(ctx, pods); err != nil {
 		return err
 	}
+	if err := r.releaseRouting(ctx, g); err != nil {
+		return err
+	}
 	controllerutil.RemoveFinalizer(g, finalizerName)
 	if err := r.Update(ctx, g); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("remove finalizer: %w", err)

@@ -153,13 +153,12 @@ func (r *FailoverGroupReconciler) setPhaseAndConditions(g *v1alpha1.FailoverGrou
 	if rr != nil {
 		routingMsgs = rr.messages()
 	}
-	conflict := rr != nil && rr.conflict != ""
 	switch {
 	case p != nil || holder == "" || !activeHealthy:
 		c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionAvailable)
 		set(v1alpha1.ConditionReady, false, c.Reason, c.Message)
-	case conflict:
-		set(v1alpha1.ConditionReady, false, "RoutingConflict", rr.conflict)
+	case rr.notReadyReason() != "":
+		set(v1alpha1.ConditionReady, false, rr.notReadyReason(), rr.notReadyMessage())
 	case rr == nil:
 		// Routing was not looked at in this pass (a failover step); keep the last verdict.
 		if meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionReady) == nil {

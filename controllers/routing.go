@@ -7,33 +7,33 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	externaldnsv1alpha1 "sigs.k8s.io/external-dns/apis/v1alpha1"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/internal/routing"
 )
 
-// AnnotationClaimedBy marks a Service whose selector a group manages; a second group finds it and
-// leaves the Service alone.
+// AnnotationClaimedBy names the group that routes a Service (one it created, or one it adopted): the
+// Service watch maps the Service back to that group, and a second group leaves it alone.
 const AnnotationClaimedBy = "understudy.dev/claimed-by"
 
 // routingResult is what applying routing found.
 type routingResult struct {
-	// conflict explains why a Service was left alone (claimed by another group).
+	// conflict explains why a Service, the DNSEndpoint or a hostname was left alone: another group
+	// or another owner has it (Ready=False, RoutingConflict).
 	conflict string
-	// notOwned explains that an existing Service is not ours and only its selector is managed.
-	notOwned string
+	// invalid explains why a part of the routing spec cannot be applied (Ready=False, InvalidSpec).
+	invalid string
 	// dnsUnavailable explains why DNS records could not be written.
 	dnsUnavailable string
+	// dnsPending explains that ExternalDNS has not read the current records yet (Ready=False,
+	// DNSNotPublished; not a degradation: every change of record passes through it).
+	dnsPending string
 }
 
 func (rr *routingResult) messages() []string {
 	var out []string
-	for _, s := range []string{rr.conflict, rr.notOwned, rr.dnsUnavailable} {
+	for _, s := range []string{rr.conflict, rr.invalid, rr.dnsUnavailable} {
 		if s != "" {
 			out = append(out, s)
 		}
@@ -47,14 +47,19 @@ type routeState struct {
 	readable []v1alpha1.Member
 }
 
-// applyRouting points the Service, the read-only Service and the DNS records at the route state.
+// applyRouting points the Service, the read-only Service and the DNS records at the route state,
+// and lets go of what the spec no longer names: Services and the DNSEndpoint the group owns are
+// deleted, adopted Services get their original selector back.
 func (r *FailoverGroupReconciler) applyRouting(ctx context.Context, g *v1alpha1.FailoverGroup, rs routeState) (*routingResult, error) {
 	res := &routingResult{}
 	rt := g.Spec.Routing
 	if rt == nil {
-		return res, nil
+		rt = &v1alpha1.Routing{}
 	}
+	rs.readable = readOnlyTargets(g, rs)
+	keep := map[string]bool{}
 	if rt.Service != nil {
+		keep[rt.Service.Name] = true
 		selector := routing.FencedSelector(g.Name)
 		if rs.active != nil {
 			if sel := routing.ActiveSelector(*rs.active); sel != nil {
@@ -66,105 +71,54 @@ func (r *FailoverGroupReconciler) applyRouting(ctx context.Context, g *v1alpha1.
 		}
 	}
 	if rt.ReadOnlyService != nil {
+		keep[rt.ReadOnlyService.Name] = true
 		if err := r.applyService(ctx, g, rt.ReadOnlyService.Name, rt.ReadOnlyService.Ports, corev1.ServiceTypeClusterIP,
 			routing.ReadOnlySelector(g.Name), res); err != nil {
 			return res, err
 		}
 	}
+	if err := r.releaseServices(ctx, g, keep, true); err != nil {
+		return res, err
+	}
 	if rt.DNS != nil {
 		if err := r.applyDNS(ctx, g, rs, res); err != nil {
 			return res, err
 		}
+	} else if err := r.removeDNS(ctx, g); err != nil {
+		return res, err
 	}
 	return res, nil
 }
 
-// applyService creates the Service when missing, or sets the selector of an existing one that no
-// other group claims.
-func (r *FailoverGroupReconciler) applyService(ctx context.Context, g *v1alpha1.FailoverGroup, name string, ports []v1alpha1.ServicePort,
-	typ corev1.ServiceType, selector map[string]string, res *routingResult) error {
-	var svc corev1.Service
-	err := r.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: name}, &svc)
-	if apierrors.IsNotFound(err) {
-		if len(ports) == 0 {
-			res.conflict = joinMsg(res.conflict, fmt.Sprintf("Service %s does not exist and routing lists no ports to create it with", name))
-			return nil
-		}
-		svc = corev1.Service{ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: g.Namespace,
-			Labels:      map[string]string{v1alpha1.LabelGroup: g.Name},
-			Annotations: map[string]string{AnnotationClaimedBy: g.Name},
-		}}
-		svc.Spec.Type = typ
-		svc.Spec.Ports = routing.ServicePorts(ports)
-		svc.Spec.Selector = selector
-		if err := controllerutil.SetControllerReference(g, &svc, r.Scheme); err != nil {
-			return fmt.Errorf("own service %s: %w", name, err)
-		}
-		if err := r.Create(ctx, &svc); err != nil {
-			return fmt.Errorf("create service %s: %w", name, err)
-		}
-		return nil
+// promotingMember is the member a failover in progress is moving the active role to ("" when none).
+func promotingMember(g *v1alpha1.FailoverGroup) string {
+	if p := g.Status.InProgress; p != nil {
+		return p.To
 	}
-	if err != nil {
-		return fmt.Errorf("get service %s: %w", name, err)
-	}
-	if claimer := svc.Annotations[AnnotationClaimedBy]; claimer != "" && claimer != g.Name {
-		var other v1alpha1.FailoverGroup
-		switch err := r.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: claimer}, &other); {
-		case err == nil:
-			res.conflict = joinMsg(res.conflict, fmt.Sprintf("Service %s is already routed by FailoverGroup %s; this group leaves it alone", name, claimer))
-			return nil
-		case !apierrors.IsNotFound(err):
-			return fmt.Errorf("get claiming group %s: %w", claimer, err)
-		}
-		// The claiming group is gone: the Service is free.
-	}
-	if !metav1.IsControlledBy(&svc, g) {
-		res.notOwned = joinMsg(res.notOwned, fmt.Sprintf("Service %s exists and is not owned by this group: only its selector is managed", name))
-	}
-	if maps.Equal(svc.Spec.Selector, selector) && svc.Annotations[AnnotationClaimedBy] == g.Name {
-		return nil
-	}
-	patch := client.MergeFrom(svc.DeepCopy())
-	if svc.Annotations == nil {
-		svc.Annotations = map[string]string{}
-	}
-	svc.Annotations[AnnotationClaimedBy] = g.Name
-	svc.Spec.Selector = selector
-	if err := r.Patch(ctx, &svc, patch); err != nil {
-		return fmt.Errorf("set selector of service %s: %w", name, err)
-	}
-	return nil
+	return ""
 }
 
-// applyDNS writes the group's DNSEndpoint (same name as the group).
-func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.FailoverGroup, rs routeState, res *routingResult) error {
-	eps := routing.DNSEndpoints(g.Spec.Routing.DNS, rs.active, rs.readable)
-	de := &externaldnsv1alpha1.DNSEndpoint{ObjectMeta: metav1.ObjectMeta{Name: g.Name, Namespace: g.Namespace}}
-	_, err := controllerutil.CreateOrPatch(ctx, r.Client, de, func() error {
-		if de.Labels == nil {
-			de.Labels = map[string]string{}
+// readOnlyTargets are the readable members that may receive read-only traffic: never the active
+// member nor the one a failover is promoting (the first election lists every healthy member as a
+// standby until the new one holds the role).
+func readOnlyTargets(g *v1alpha1.FailoverGroup, rs routeState) []v1alpha1.Member {
+	promoting := promotingMember(g)
+	var out []v1alpha1.Member
+	for _, m := range rs.readable {
+		if m.Name == promoting || (rs.active != nil && m.Name == rs.active.Name) {
+			continue
 		}
-		de.Labels[v1alpha1.LabelGroup] = g.Name
-		de.Spec.Endpoints = eps
-		return controllerutil.SetControllerReference(g, de, r.Scheme)
-	})
-	if meta.IsNoMatchError(err) {
-		res.dnsUnavailable = "the DNSEndpoint CRD (externaldns.k8s.io) is not installed: DNS records are not published"
-		return nil
+		out = append(out, m)
 	}
-	if err != nil {
-		return fmt.Errorf("write DNSEndpoint %s: %w", g.Name, err)
-	}
-	return nil
+	return out
 }
 
 // labelPods keeps the role labels of every member's pods in step with roles.
 func (r *FailoverGroupReconciler) labelPods(ctx context.Context, g *v1alpha1.FailoverGroup, pods map[string]memberPods,
 	roles map[string]v1alpha1.MemberRole, readable map[string]bool) error {
+	promoting := promotingMember(g) // not readable while it is being promoted
 	for _, m := range g.Spec.Members {
-		want := routing.PodRoleLabels(g.Name, m.Name, roles[m.Name], readable[m.Name])
+		want := routing.PodRoleLabels(g.Name, m.Name, roles[m.Name], readable[m.Name] && m.Name != promoting)
 		for i := range pods[m.Name].pods {
 			p := &pods[m.Name].pods[i]
 			if hasLabels(p.Labels, want) {

@@ -77,7 +77,7 @@ var _ = Describe("Routing objects", func() {
 				return ""
 			}
 			return c.Reason + ": " + c.Message
-		}).Should(Equal("RoutingConflict: Service shared is already routed by FailoverGroup first; this group leaves it alone"))
+		}).Should(Equal("RoutingConflict: Service shared is owned by FailoverGroup first; this group leaves it alone"))
 		Consistently(func() map[string]string { return selectorOf(ns, "shared") }, 2*time.Second).Should(Equal(map[string]string{"member": "a"}))
 		var svc corev1.Service
 		Expect(k8sClient.Get(suiteCtx, client.ObjectKey{Namespace: ns, Name: "shared"}, &svc)).To(Succeed())
@@ -85,26 +85,52 @@ var _ = Describe("Routing objects", func() {
 		Expect(metav1.IsControlledBy(&svc, getGroup(ns, "first"))).To(BeTrue())
 	})
 
-	It("manages only the selector of a Service it does not own, and says so", func() {
+	It("leaves a Service it did not create untouched and reports RoutingConflict", func() {
 		a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
 		DeferCleanup(a.Stop)
 		DeferCleanup(b.Stop)
-		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "existing"},
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "payments"},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 8443}}, Selector: map[string]string{"app": "payments"}}}
+		Expect(k8sClient.Create(suiteCtx, svc)).To(Succeed())
+		g := groupOf(ns, "shop", memberAt("a", 100, a), memberAt("b", 50, b))
+		g.Spec.Routing.Service.Name = "payments"
+		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
+		Eventually(func() string { return readyOf(ns, "shop") }).Should(Equal("False RoutingConflict: Service payments exists and was " +
+			"not created by this group: it is left untouched; to let the group manage its selector, annotate it " +
+			`understudy.dev/adopt="true" (the original selector is restored when the group is deleted)`))
+		Consistently(func() map[string]string { return selectorOf(ns, "payments") }, 2*time.Second).Should(Equal(map[string]string{"app": "payments"}))
+		Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(svc), svc)).To(Succeed())
+		Expect(svc.OwnerReferences).To(BeEmpty())
+		Expect(svc.Annotations).To(BeEmpty())
+		Expect(svc.Spec.Ports[0].Port).To(Equal(int32(8443)))
+	})
+
+	It("adopts an annotated Service and gives its selector back when the group is deleted", func() {
+		a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
+		DeferCleanup(a.Stop)
+		DeferCleanup(b.Stop)
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "existing",
+			Annotations: map[string]string{controllers.AnnotationAdopt: "true"}},
 			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 5432}}, Selector: map[string]string{"app": "old"}}}
 		Expect(k8sClient.Create(suiteCtx, svc)).To(Succeed())
 		g := groupOf(ns, "pg", memberAt("a", 100, a), memberAt("b", 50, b))
 		g.Spec.Routing.Service = &v1alpha1.RoutedService{Name: "existing"}
 		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
 		Eventually(func() map[string]string { return selectorOf(ns, "existing") }).Should(Equal(map[string]string{"member": "a"}))
-		Eventually(func() string {
-			if c := conditionOf(ns, "pg", v1alpha1.ConditionReady); c != nil {
-				return c.Message
-			}
-			return ""
-		}).Should(ContainSubstring("Service existing exists and is not owned by this group: only its selector is managed"))
+		Eventually(func() string { return readyOf(ns, "pg") }).Should(HavePrefix("True Active: "))
 		Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(svc), svc)).To(Succeed())
-		Expect(svc.OwnerReferences).To(BeEmpty())
+		Expect(svc.OwnerReferences).To(BeEmpty(), "garbage collection must not delete an adopted Service with the group")
+		Expect(svc.Annotations).To(HaveKeyWithValue(controllers.AnnotationOriginalSelector, `{"app":"old"}`))
+		Expect(svc.Annotations).To(HaveKeyWithValue(controllers.AnnotationClaimedBy, "pg"))
 		Expect(svc.Spec.Ports[0].Port).To(Equal(int32(5432)))
+
+		Expect(k8sClient.Delete(suiteCtx, getGroup(ns, "pg"))).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(suiteCtx, client.ObjectKey{Namespace: ns, Name: "pg"}, &v1alpha1.FailoverGroup{}))
+		}).Should(BeTrue())
+		Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(svc), svc)).To(Succeed())
+		Expect(svc.Spec.Selector).To(Equal(map[string]string{"app": "old"}))
+		Expect(svc.Annotations).To(Equal(map[string]string{controllers.AnnotationAdopt: "true"}))
 	})
 
 	It("owns what it creates and takes its labels off pods when the group is deleted", func() {

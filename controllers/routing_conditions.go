@@ -1,0 +1,59 @@
+package controllers
+
+// Annotations on Services the operator routes.
+const (
+	// AnnotationAdopt, set to "true" by the Service's owner, lets a FailoverGroup manage the selector
+	// of a Service it did not create. The original selector is kept in AnnotationOriginalSelector and
+	// put back when the group is deleted or stops naming the Service.
+	AnnotationAdopt = "understudy.dev/adopt"
+	// AnnotationOriginalSelector holds, as JSON, the selector an adopted Service had before.
+	AnnotationOriginalSelector = "understudy.dev/original-selector"
+)
+
+// ConditionDNSPublished says whether ExternalDNS has read the group's current DNSEndpoint: True when
+// the DNSEndpoint's status.observedGeneration has reached its metadata.generation. Set only while
+// spec.routing.dns is configured; Ready depends on it then.
+const ConditionDNSPublished = "DNSPublished"
+
+// Reasons of the DNSPublished condition.
+const (
+	dnsReasonPublished       = "Published"
+	dnsReasonPending         = "Pending"
+	dnsReasonCRDNotInstalled = "CRDNotInstalled"
+	dnsReasonNotPublished    = "NotPublished"
+)
+
+// Reasons of Ready=False that routing gives.
+const (
+	routingReasonConflict    = "RoutingConflict"
+	routingReasonInvalidSpec = "InvalidSpec"
+	routingReasonDNSPending  = "DNSNotPublished"
+)
+
+// notReadyReason is the reason routing keeps the group from being Ready ("" when it does not): a
+// conflict over a Service, DNSEndpoint or hostname first, then a routing spec that cannot be
+// published, then DNS records ExternalDNS has not taken yet. Safe on a nil result.
+func (rr *routingResult) notReadyReason() string {
+	reason, _ := rr.notReady()
+	return reason
+}
+
+// notReadyMessage goes with notReadyReason.
+func (rr *routingResult) notReadyMessage() string {
+	_, msg := rr.notReady()
+	return msg
+}
+
+func (rr *routingResult) notReady() (reason, msg string) {
+	switch {
+	case rr == nil:
+		return "", ""
+	case rr.conflict != "":
+		return routingReasonConflict, rr.conflict
+	case rr.invalid != "":
+		return routingReasonInvalidSpec, rr.invalid
+	case rr.dnsPending != "":
+		return routingReasonDNSPending, rr.dnsPending
+	}
+	return "", ""
+}
