@@ -56,19 +56,6 @@ type FailoverGroupReconciler struct {
 // errStopped is returned by AfterStep hooks that simulate an operator crash.
 var errStopped = errors.New("stopped after failover step")
 
-// +kubebuilder:rbac:groups=understudy.dev,resources=failovergroups,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=understudy.dev,resources=failovergroups/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=understudy.dev,resources=failovergroups/finalizers,verbs=update
-// +kubebuilder:rbac:groups=understudy.dev,resources=backuptargets;restoreschedules,verbs=get;list;watch
-// +kubebuilder:rbac:groups=understudy.dev,resources=backuptargets/status;restoreschedules/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
-// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete
-
 // Reconcile reads the world, decides the next step (internal/failover), acts and writes status.
 // A write that lost to a newer version of an object (our own previous write not yet in the cache,
 // or another writer) is not an error: the next pass reads the newer version and decides again.

@@ -50,7 +50,7 @@ func (r *FailoverGroupReconciler) SetupWithManager(mgr ctrl.Manager, name string
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate()))).
 		WatchesRawSource(source.Channel(r.probeEvents, &handler.EnqueueRequestForObject{})).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfPod), builder.WithPredicates(podRoutingChanged())).
-		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(groupOfService)).
+		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.groupOfService)).
 		Owns(&coordinationv1.Lease{}, builder.WithPredicates(leaseHolderChanged()))
 	if hasKind(mgr, externaldnsv1alpha1.GroupVersion.WithKind("DNSEndpoint").GroupKind(), externaldnsv1alpha1.GroupVersion.Version) {
 		b = b.Owns(&externaldnsv1alpha1.DNSEndpoint{})
@@ -93,11 +93,27 @@ func podRoutingChanged() predicate.Funcs {
 }
 
 // groupOfService maps a Service to the group that claims it.
-func groupOfService(_ context.Context, obj client.Object) []reconcile.Request {
+func (r *FailoverGroupReconciler) groupOfService(ctx context.Context, obj client.Object) []reconcile.Request {
 	if g := obj.GetAnnotations()[AnnotationClaimedBy]; g != "" {
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: g}}}
 	}
-	return nil
+	// A Service a group names but does not manage yet (say, one that was just annotated for
+	// adoption, or a conflicting one that was deleted) wakes that group at once.
+	var groups v1alpha1.FailoverGroupList
+	if err := r.List(ctx, &groups, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, g := range groups.Items {
+		rt := g.Spec.Routing
+		if rt == nil {
+			continue
+		}
+		if (rt.Service != nil && rt.Service.Name == obj.GetName()) || (rt.ReadOnlyService != nil && rt.ReadOnlyService.Name == obj.GetName()) {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: g.Namespace, Name: g.Name}})
+		}
+	}
+	return out
 }
 
 // leaseHolderChanged ignores renewals: only a new holder (or a Lease deleted by hand) matters.

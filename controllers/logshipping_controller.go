@@ -49,11 +49,6 @@ type LogShippingReconciler struct {
 	lastRestore map[string]time.Time
 }
 
-// +kubebuilder:rbac:groups=understudy.dev,resources=restoreschedules,verbs=get;list;watch
-// +kubebuilder:rbac:groups=understudy.dev,resources=restoreschedules/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=understudy.dev,resources=backuptargets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=understudy.dev,resources=backuptargets/status,verbs=get;update;patch
-
 // Reconcile runs one log-shipping cycle for a group and says when the next is due.
 func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var g v1alpha1.FailoverGroup

@@ -19,8 +19,6 @@ import (
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
-// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
-
 // neededLSNs is, per database, the lowest redo point among the standbys (what must stay
 // restorable). A database some standby has no known position for maps to LSN 0: keep everything.
 func neededLSNs(g *v1alpha1.FailoverGroup, holder string, dbs []string) map[string]sqlserver.LSN {

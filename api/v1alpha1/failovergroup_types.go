@@ -254,8 +254,10 @@ type FailoverPolicy struct {
 
 // Routing moves clients to the active member.
 type Routing struct {
-	// Service whose selector follows the active member. Created with ports and type if missing; if it
-	// exists and is not owned by this group, only its selector is managed.
+	// Service whose selector follows the active member. Created (owned by the group) with ports and
+	// type if missing. An existing Service the group does not own is left untouched (Ready=False,
+	// reason RoutingConflict) unless it carries the annotation understudy.dev/adopt: "true": then only
+	// its selector is managed, and the original is restored when the group lets it go.
 	// +optional
 	Service *RoutedService `json:"service,omitempty"`
 
@@ -378,7 +380,8 @@ type Webhook struct {
 	URL string `json:"url"`
 
 	// SecretRef names the HMAC-SHA256 key; when set, each request carries the header
-	// X-Understudy-Signature: sha256=<hex of HMAC(body)>.
+	// X-Understudy-Signature: v1=<hex of HMAC("<X-Understudy-Timestamp>.<X-Understudy-Delivery>.<body>")>
+	// (docs/webhooks.md: verification and replay protection).
 	// +optional
 	SecretRef *SecretKeySelector `json:"secretRef,omitempty"`
 

@@ -26,8 +26,11 @@ func (u undecodable) error(kind string) error {
 	return fmt.Errorf("spec of this %s cannot be read: %s", kind, u.err)
 }
 
-func decodeOrKeep(b []byte, into any) undecodable {
-	if err := json.Unmarshal(b, into); err != nil {
+// decodeOrKeep decodes b into f; when that fails f is left zero and the raw text is returned.
+func decodeOrKeep[F any](b []byte, f *F) undecodable {
+	if err := json.Unmarshal(b, f); err != nil {
+		var zero F
+		*f = zero
 		return undecodable{raw: string(b), err: err.Error()}
 	}
 	return undecodable{}
@@ -46,9 +49,6 @@ type failoverGroupSpecFields FailoverGroupSpec
 func (s *FailoverGroupSpec) UnmarshalJSON(b []byte) error {
 	var f failoverGroupSpecFields
 	u := decodeOrKeep(b, &f)
-	if u.err != "" {
-		f = failoverGroupSpecFields{}
-	}
 	*s = FailoverGroupSpec(f)
 	s.undecodable = u
 	return nil
@@ -68,9 +68,6 @@ type backupTargetSpecFields BackupTargetSpec
 func (s *BackupTargetSpec) UnmarshalJSON(b []byte) error {
 	var f backupTargetSpecFields
 	u := decodeOrKeep(b, &f)
-	if u.err != "" {
-		f = backupTargetSpecFields{}
-	}
 	*s = BackupTargetSpec(f)
 	s.undecodable = u
 	return nil
@@ -90,9 +87,6 @@ type restoreScheduleSpecFields RestoreScheduleSpec
 func (s *RestoreScheduleSpec) UnmarshalJSON(b []byte) error {
 	var f restoreScheduleSpecFields
 	u := decodeOrKeep(b, &f)
-	if u.err != "" {
-		f = restoreScheduleSpecFields{}
-	}
 	*s = RestoreScheduleSpec(f)
 	s.undecodable = u
 	return nil
