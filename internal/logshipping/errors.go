@@ -29,4 +29,23 @@ var (
 	ErrBehind = errors.New("new primary is behind the old primary's tail-log backup")
 	// ErrUnknownRedo: the standby database's redo point is unknown.
 	ErrUnknownRedo = errors.New("redo point of the standby database is unknown")
+	// ErrOtherDatabase: a standby's database of a group database's name is
+	// another database (SQL Server error 3154); it is not overwritten.
+	ErrOtherDatabase = errors.New("the standby's database is another database of the same name")
+)
+
+// Reasons of a DatabaseRestoreResult (its Reason field), fit for a
+// condition's reason.
+const (
+	// ReasonForkedDatabase: the standby's database is on another recovery
+	// fork than the backups it was given (4330); it is reseeded from a
+	// full backup of the current primary.
+	ReasonForkedDatabase = "ForkedDatabase"
+	// ReasonOtherDatabase: the standby's database is another database of
+	// the same name (3154); it is left alone until a human acts.
+	ReasonOtherDatabase = "OtherDatabase"
+	// ReasonChecksumMissing: restores verify checksums and a backup was
+	// taken without (3187); it is not applied, the database is reseeded
+	// from a newer full backup.
+	ReasonChecksumMissing = "ChecksumMissing"
 )

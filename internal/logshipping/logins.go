@@ -18,10 +18,12 @@ type LoginCopy struct {
 }
 
 // CopyLogins makes the standby have every SQL login of the primary (except
-// sa and ##system## logins) with the same SID, password hash and enabled
-// state, so database users stay mapped and passwords keep working after a
-// failover. Logins only on the standby are left alone. The error joins
-// every login's Err, plus a failure to list the primary's logins.
+// sa and ##system## logins) with the same SID, password hash, enabled
+// state and password policy settings (CHECK_POLICY, CHECK_EXPIRATION), so
+// database users stay mapped, passwords keep working and the same policy
+// applies after a failover. Logins only on the standby are left alone. The
+// error joins every login's Err, plus a failure to list the primary's
+// logins.
 func CopyLogins(ctx context.Context, primary, standby *sqlserver.Client) ([]LoginCopy, error) {
 	logins, err := primary.Logins(ctx)
 	if err != nil {

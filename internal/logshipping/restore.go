@@ -78,16 +78,30 @@ type DatabaseRestoreResult struct {
 	// SkippedAlreadyApplied counts files SQL Server refused with 4326
 	// (already applied).
 	SkippedAlreadyApplied int
-	// NeedsFullBackup: the log chain is broken (a gap, 4305, or log backups
-	// of another recovery fork) and no newer full backup can repair it; the
-	// primary must take one (RunBackups with forceFull), after which the
-	// next run reseeds.
+	// NeedsFullBackup: the log chain is broken (a gap, 4305, log backups
+	// of another recovery fork, 4330, or a backup without the checksums
+	// the restores verify, 3187) and no newer full backup can repair it;
+	// the primary must take one (RunBackups with forceFull), after which
+	// the next run reseeds.
 	NeedsFullBackup bool
 	// RetryLater: readers held the database (3101) and DisconnectUsers is
 	// off; the chain is intact and the next run continues.
 	RetryLater bool
 	// Message explains NeedsFullBackup, RetryLater, a delay or a failure.
 	Message string
+	// Reason is a machine-readable cause for a condition, set for the
+	// failures below (empty otherwise):
+	//   - ReasonForkedDatabase (4330): the standby's database is on another
+	//     recovery fork than the backups; it is reseeded from a full
+	//     backup (NeedsFullBackup until one exists), Err is nil.
+	//   - ReasonOtherDatabase (3154): the standby's database is another
+	//     database (another family) of the same name; it is left alone,
+	//     Err is set (ErrOtherDatabase).
+	//   - ReasonChecksumMissing (3187): checksums are verified and a
+	//     backup has none; it is not applied, the database is reseeded
+	//     from a newer full backup (NeedsFullBackup until one exists), Err
+	//     is nil.
+	Reason string
 	// Err is a failure that needs attention (nil for NeedsFullBackup and
 	// RetryLater, which heal by themselves).
 	Err error
@@ -278,6 +292,10 @@ func (r *restorer) restore(ctx context.Context, db string, st sqlserver.Database
 		again := r.restore(ctx, db, st, files, true)
 		again.Applied = append(res.Applied, again.Applied...)
 		again.SkippedAlreadyApplied += res.SkippedAlreadyApplied
+		if again.Err == nil && !again.NeedsFullBackup && again.Message == "" {
+			// Say why it was reseeded (a forked standby, a gap).
+			again.Message = fmt.Sprintf("reseeded from %s: %s", full.Name(), res.Message)
+		}
 		res = again
 	}
 	return res
@@ -312,15 +330,43 @@ func (r *restorer) seed(ctx context.Context, db string, full sqlserver.BackupFil
 	return r.c.RestoreDatabase(ctx, db, full.Path, opts)
 }
 
-// classify turns a failed restore of f into the result's flags.
+// classify turns a failed restore of f into the result's flags, Reason and
+// a Message that says what happened and what repairs it.
 func (r *restorer) classify(db string, f sqlserver.BackupFile, err error, res *DatabaseRestoreResult) {
+	on := r.c.Address()
 	switch sqlserver.Classify(err) {
 	case sqlserver.KindDatabaseInUse:
 		res.RetryLater = true
 		res.Message = fmt.Sprintf("readers are using %s; the restore of %s is retried next run", db, f.Name())
-	case sqlserver.KindLogTooRecent, sqlserver.KindBackupOfOtherDatabase:
+	case sqlserver.KindLogTooRecent:
 		res.NeedsFullBackup = true
 		res.Message = fmt.Sprintf("log chain of %s broken at %s: %v", db, f.Name(), err)
+	case sqlserver.KindRecoveryPathMismatch:
+		// Same database, another fork: the standby followed a path the
+		// primary's backups are not on (it restored an abandoned
+		// primary's log backups, or went past the fork point). A full
+		// backup of the current primary repairs it; it is the same
+		// database, so REPLACE destroys nothing that is not in it.
+		res.NeedsFullBackup = true
+		res.Reason = ReasonForkedDatabase
+		res.Message = fmt.Sprintf("%s on %s is on another recovery fork than %s (SQL Server error 4330: it restored log backups "+
+			"the current primary does not have, e.g. of the primary before a failover): it is reseeded from the newest full backup "+
+			"of the current primary; until there is one, the primary must take a full backup", db, on, f.Name())
+	case sqlserver.KindBackupOfOtherDatabase:
+		// Another database of the same name: not ours to overwrite.
+		res.Reason = ReasonOtherDatabase
+		res.Err = fmt.Errorf("%w: %s on %s: %w", ErrOtherDatabase, db, on, err)
+		res.Message = fmt.Sprintf("%s on %s is not a copy of the primary's database (SQL Server error 3154 restoring %s: "+
+			"it was created or restored from another database); understudy does not overwrite it: drop or rename it on %s "+
+			"and the next run seeds it from the newest full backup", db, on, f.Name(), on)
+	case sqlserver.KindChecksumMissing:
+		// The file cannot be verified and is not applied; a full backup
+		// the primary takes with checksums after it repairs the chain.
+		res.NeedsFullBackup = true
+		res.Reason = ReasonChecksumMissing
+		res.Message = fmt.Sprintf("%s has no backup checksums (taken without WITH CHECKSUM, e.g. by hand or before checksums were "+
+			"turned on) and restores verify them (SQL Server error 3187): %s is reseeded from a newer full backup taken with "+
+			"checksums; until there is one, the primary must take one; or turn checksums off (BackupTarget spec.checksum: false)", f.Name(), db)
 	default:
 		res.Err = err
 		res.Message = err.Error()

@@ -44,8 +44,10 @@ const (
 	// KindBackupMedia (3241, 3183, 3135, 3206): the file is not a usable
 	// backup: corrupt, checksum mismatch, wrong backup type or set.
 	KindBackupMedia
-	// KindBackupOfOtherDatabase (3154): the backup holds another database
-	// (or another recovery fork); REPLACE would overwrite it.
+	// KindBackupOfOtherDatabase (3154): the backup holds another database:
+	// RESTORE DATABASE over an existing database of another family (even
+	// of the same name), or RESTORE LOG of another database's log backup.
+	// REPLACE would overwrite the existing database.
 	KindBackupOfOtherDatabase
 	// KindTailNotBackedUp (3159): restoring over an online database whose
 	// log tail was not backed up; REPLACE would lose it.
@@ -75,7 +77,25 @@ const (
 	// KindUnexpectedState: the server answered but a database is not in the
 	// state its role needs (see DatabaseStateError).
 	KindUnexpectedState
+	// KindRecoveryPathMismatch (4330): the backup is of the same database
+	// but on a recovery path (fork) the database is not on: log backups of
+	// an abandoned primary after a failover, or of the new primary on a
+	// standby that went past the fork point. Only a full backup of the
+	// path wanted repairs it.
+	KindRecoveryPathMismatch
+	// KindChecksumMissing (3187): RESTORE ... WITH CHECKSUM of a backup
+	// set that was taken without checksums.
+	KindChecksumMissing
+	// KindLoginNotEncrypted: the connection was refused before the login
+	// was sent because it, and the password, would have travelled in
+	// clear (*LoginEncryptionError, ErrLoginNotEncrypted). Retrying does
+	// not help: the server needs a certificate, or the user chooses tls
+	// mode Disable.
+	KindLoginNotEncrypted
 )
+
+// lastKind is the highest Kind.
+const lastKind = KindLoginNotEncrypted
 
 var kindNames = map[Kind]string{
 	KindUnknown:               "Unknown",
@@ -99,6 +119,9 @@ var kindNames = map[Kind]string{
 	KindUnreachable:           "Unreachable",
 	KindCanceled:              "Canceled",
 	KindUnexpectedState:       "UnexpectedState",
+	KindRecoveryPathMismatch:  "RecoveryPathMismatch",
+	KindChecksumMissing:       "ChecksumMissing",
+	KindLoginNotEncrypted:     "LoginNotEncrypted",
 }
 
 // String returns the kind's name, e.g. "LogTooRecent".
@@ -140,6 +163,8 @@ const (
 	ErrNumWrongBackupType       = 3135
 	ErrNumBackupSetNotFound     = 3206
 	ErrNumBackupOfOtherDatabase = 3154
+	ErrNumRecoveryPathMismatch  = 4330
+	ErrNumChecksumMissing       = 3187
 	ErrNumTailNotBackedUp       = 3159
 	ErrNumStandbyFileMissing    = 3441
 	ErrNumDatabaseRestoring     = 927
@@ -194,6 +219,8 @@ var errorNumberKinds = map[int32]numberKind{
 	ErrNumWrongBackupType:       {KindBackupMedia, rankSpecific},
 	ErrNumBackupSetNotFound:     {KindBackupMedia, rankSpecific},
 	ErrNumBackupOfOtherDatabase: {KindBackupOfOtherDatabase, rankSpecific},
+	ErrNumRecoveryPathMismatch:  {KindRecoveryPathMismatch, rankSpecific},
+	ErrNumChecksumMissing:       {KindChecksumMissing, rankSpecific},
 	ErrNumTailNotBackedUp:       {KindTailNotBackedUp, rankSpecific},
 	ErrNumStandbyFileMissing:    {KindStandbyFileMissing, rankSpecific},
 	ErrNumDatabaseRestoring:     {KindDatabaseUnavailable, rankSpecific},
@@ -253,8 +280,10 @@ func HasErrorNumber(err error, n int32) bool {
 
 // Classify returns the Kind of err. Server errors are looked up in every
 // entry of mssql.Error.All; the most specific one wins (a failed RESTORE
-// reports 4305 then 3013: the kind is KindLogTooRecent). Network errors,
-// closed connections and deadlines are KindUnreachable.
+// reports 4305 then 3013: the kind is KindLogTooRecent). A login refused
+// by the PRELOGIN guard is KindLoginNotEncrypted, whatever the driver
+// wrapped it in. Network errors, closed connections and deadlines are
+// KindUnreachable.
 func Classify(err error) Kind {
 	if err == nil {
 		return KindUnknown
@@ -262,6 +291,11 @@ func Classify(err error) Kind {
 	var stateErr *DatabaseStateError
 	if errors.As(err, &stateErr) {
 		return KindUnexpectedState
+	}
+	// Before the network checks: the guard's refusal reaches the driver as
+	// a failed read of the connection.
+	if errors.Is(err, ErrLoginNotEncrypted) {
+		return KindLoginNotEncrypted
 	}
 	best, bestRank := KindUnknown, 0
 	for _, e := range SQLErrors(err) {

@@ -52,6 +52,8 @@ func TestClassify(t *testing.T) {
 		{"checksum", serverError(3183, 3013), KindBackupMedia},
 		{"wrong backup type", serverError(3135, 3013), KindBackupMedia},
 		{"other database", serverError(3154, 3013), KindBackupOfOtherDatabase},
+		{"other recovery path", serverError(4330, 3013), KindRecoveryPathMismatch},
+		{"checksum missing", serverError(3187, 3013), KindChecksumMissing},
 		{"tail not backed up", serverError(3159, 3013), KindTailNotBackedUp},
 		{"standby file missing", serverError(3441, 3013), KindStandbyFileMissing},
 		{"restoring", serverError(927), KindDatabaseUnavailable},
@@ -83,6 +85,13 @@ func TestClassify(t *testing.T) {
 		{"stream error", mssql.StreamError{InnerError: errors.New("bad token")}, KindUnreachable},
 		{"canceled", fmt.Errorf("ping: %w", context.Canceled), KindCanceled},
 		{"database state", fmt.Errorf("health: %w", &DatabaseStateError{Database: "x", Role: RolePrimary, Got: "RESTORING"}), KindUnexpectedState},
+		{"login not encrypted", &LoginEncryptionError{Mode: EncryptOptional, Answer: PreloginEncryptNotSup}, KindLoginNotEncrypted},
+		{"login not encrypted sentinel", fmt.Errorf("ping: %w", ErrLoginNotEncrypted), KindLoginNotEncrypted},
+		// The guard fails the driver's read of the connection: wrapped
+		// like a network error, it is still not "unreachable".
+		{"login not encrypted in a read error", fmt.Errorf("unable to open tcp connection: %w",
+			&net.OpError{Op: "read", Net: "tcp", Err: &LoginEncryptionError{Mode: EncryptMandatory, Answer: PreloginEncryptNotSup}}), KindLoginNotEncrypted},
+		{"login not encrypted joined with EOF", errors.Join(io.EOF, &LoginEncryptionError{Answer: 0x80}), KindLoginNotEncrypted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,18 +135,21 @@ func TestHasErrorNumberLooksAtEveryError(t *testing.T) {
 
 func TestKindNamesAndRetryable(t *testing.T) {
 	seen := map[string]bool{}
-	for k := KindUnknown; k <= KindUnexpectedState; k++ {
+	for k := KindUnknown; k <= lastKind; k++ {
 		name := k.String()
 		if name == "" || strings.HasPrefix(name, "Kind(") || seen[name] {
 			t.Fatalf("kind %d has name %q", int(k), name)
 		}
 		seen[name] = true
 	}
+	if got := (lastKind + 1).String(); !strings.HasPrefix(got, "Kind(") {
+		t.Fatalf("kind after the last has name %q", got)
+	}
 	if got := Kind(999).String(); got != "Kind(999)" {
 		t.Fatalf("unknown kind name %q", got)
 	}
 	retryable := map[Kind]bool{KindUnreachable: true, KindDatabaseInUse: true, KindDatabaseUnavailable: true}
-	for k := KindUnknown; k <= KindUnexpectedState; k++ {
+	for k := KindUnknown; k <= lastKind; k++ {
 		if k.Retryable() != retryable[k] {
 			t.Errorf("%s.Retryable() = %v", k, k.Retryable())
 		}

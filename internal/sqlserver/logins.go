@@ -21,11 +21,19 @@ type Login struct {
 	PasswordHash []byte
 	// Disabled is sys.sql_logins.is_disabled.
 	Disabled bool
+	// CheckPolicy is sys.sql_logins.is_policy_checked (CHECK_POLICY):
+	// the Windows password policy (complexity, lockout) applies.
+	CheckPolicy bool
+	// CheckExpiration is sys.sql_logins.is_expiration_checked
+	// (CHECK_EXPIRATION): the password expires. SQL Server refuses it
+	// without CheckPolicy (error 15122).
+	CheckExpiration bool
 }
 
 // String describes the login without its password hash.
 func (l Login) String() string {
-	return fmt.Sprintf("login{%s sid=0x%X disabled=%t}", l.Name, l.SID, l.Disabled)
+	return fmt.Sprintf("login{%s sid=0x%X disabled=%t check_policy=%s check_expiration=%s}",
+		l.Name, l.SID, l.Disabled, onOff(l.CheckPolicy), onOff(l.CheckExpiration))
 }
 
 // GoString is String, so that %#v does not print the hash either.
@@ -50,7 +58,39 @@ func (l Login) validate() error {
 	if len(l.PasswordHash) == 0 || len(l.PasswordHash) > maxPasswordHashBytes {
 		return fmt.Errorf("login %s: password hash of %d bytes, want 1 to %d", l.Name, len(l.PasswordHash), maxPasswordHashBytes)
 	}
+	if l.CheckExpiration && !l.CheckPolicy {
+		return fmt.Errorf("login %s: CHECK_EXPIRATION = ON needs CHECK_POLICY = ON", l.Name)
+	}
 	return nil
+}
+
+// onOff renders a bool as a T-SQL ON / OFF option value.
+func onOff(b bool) string {
+	if b {
+		return "ON"
+	}
+	return "OFF"
+}
+
+// policyOptions is the WITH clause that gives a login l's password policy
+// settings. Both options are always given: CHECK_POLICY = ON alone would
+// also turn CHECK_EXPIRATION ON on a login whose policy was off.
+func (l Login) policyOptions() string {
+	return "CHECK_EXPIRATION = " + onOff(l.CheckExpiration) + ", CHECK_POLICY = " + onOff(l.CheckPolicy)
+}
+
+// loginColumns are the sys.sql_logins columns a Login is read from, in
+// scanLogin's order.
+const loginColumns = `name, sid, password_hash, is_disabled, is_policy_checked, is_expiration_checked`
+
+func scanLogin(r *sql.Rows) (Login, error) {
+	var l Login
+	var policy, expiration sql.NullBool
+	if err := r.Scan(&l.Name, &l.SID, &l.PasswordHash, &l.Disabled, &policy, &expiration); err != nil {
+		return Login{}, err
+	}
+	l.CheckPolicy, l.CheckExpiration = policy.Bool, expiration.Bool
+	return l, nil
 }
 
 // Logins returns the SQL logins of the instance except sa and the
@@ -58,8 +98,8 @@ func (l Login) validate() error {
 func (c *Client) Logins(ctx context.Context) ([]Login, error) {
 	var out []Login
 	err := c.query(ctx, func(r *sql.Rows) error {
-		var l Login
-		if err := r.Scan(&l.Name, &l.SID, &l.PasswordHash, &l.Disabled); err != nil {
+		l, err := scanLogin(r)
+		if err != nil {
 			return err
 		}
 		if bytes.Equal(l.SID, saSID) || strings.EqualFold(l.Name, "sa") ||
@@ -68,7 +108,7 @@ func (c *Client) Logins(ctx context.Context) ([]Login, error) {
 		}
 		out = append(out, l)
 		return nil
-	}, `SELECT name, sid, password_hash, is_disabled FROM sys.sql_logins ORDER BY name`)
+	}, `SELECT `+loginColumns+` FROM sys.sql_logins ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list logins on %s: %w", c.Address(), err)
 	}
@@ -80,15 +120,16 @@ type LoginChange int
 
 // Login changes.
 const (
-	// LoginUnchanged: the login existed with the same SID, hash and
-	// enabled state.
+	// LoginUnchanged: the login existed with the same SID, hash, enabled
+	// state and password policy settings.
 	LoginUnchanged LoginChange = iota
-	// LoginCreated: the login was created with the given SID and hash (and
-	// disabled if it is disabled on the source).
+	// LoginCreated: the login was created with the given SID, hash and
+	// password policy settings (and disabled if it is disabled on the
+	// source).
 	LoginCreated
 	// LoginUpdated: the login existed with the same SID; its password hash
-	// (the password changed on the source) or its enabled state was
-	// brought in line.
+	// (the password changed on the source), its enabled state or its
+	// CHECK_POLICY / CHECK_EXPIRATION settings were brought in line.
 	LoginUpdated
 )
 
@@ -114,12 +155,18 @@ func (e *LoginSIDMismatchError) Error() string {
 	return fmt.Sprintf("login %s exists with SID 0x%X, want 0x%X", e.Name, e.ExistingSID, e.Want)
 }
 
-// EnsureLogin makes the instance have login l with l's SID, password hash
-// and enabled state: it is created when missing (CREATE LOGIN ... WITH
-// PASSWORD = 0x... HASHED, SID = 0x..., CHECK_POLICY = OFF), and its hash
-// and enabled state are updated when they differ. A login of the same name
-// with another SID is a *LoginSIDMismatchError. The hash and SID are
-// written as hex literals built from the bytes; the name is quoted.
+// EnsureLogin makes the instance have login l with l's SID, password hash,
+// enabled state and password policy settings: it is created when missing
+// (CREATE LOGIN ... WITH PASSWORD = 0x... HASHED, SID = 0x...,
+// CHECK_EXPIRATION = ..., CHECK_POLICY = ..., the source's values: SQL
+// Server accepts a hashed password with CHECK_POLICY ON, it cannot check
+// its complexity), and its hash, enabled state and policy settings are
+// updated when they differ. A new hash is set with CHECK_POLICY off for the
+// statement (then put back), so that a password policy's history or
+// minimum age cannot refuse a copy of a password the source already
+// accepted. A login of the same name with another SID is a
+// *LoginSIDMismatchError. The hash and SID are written as hex literals
+// built from the bytes; the name is quoted.
 func (c *Client) EnsureLogin(ctx context.Context, l Login) (LoginChange, error) {
 	if err := l.validate(); err != nil {
 		return LoginUnchanged, fmt.Errorf("ensure login: %w", err)
@@ -130,13 +177,13 @@ func (c *Client) EnsureLogin(ctx context.Context, l Login) (LoginChange, error) 
 	}
 	var existing *Login
 	err = c.query(ctx, func(r *sql.Rows) error {
-		var e Login
-		if err := r.Scan(&e.Name, &e.SID, &e.PasswordHash, &e.Disabled); err != nil {
+		e, err := scanLogin(r)
+		if err != nil {
 			return err
 		}
 		existing = &e
 		return nil
-	}, `SELECT name, sid, password_hash, is_disabled FROM sys.sql_logins WHERE name = @p1`, l.Name)
+	}, `SELECT `+loginColumns+` FROM sys.sql_logins WHERE name = @p1`, l.Name)
 	if err != nil {
 		return LoginUnchanged, fmt.Errorf("ensure login %s on %s: %w", l.Name, c.Address(), err)
 	}
@@ -152,16 +199,30 @@ func (c *Client) EnsureLogin(ctx context.Context, l Login) (LoginChange, error) 
 	switch {
 	case existing == nil:
 		if err := run("create", "CREATE LOGIN "+quoted+" WITH PASSWORD = "+hash+" HASHED, SID = "+hexLiteral(l.SID)+
-			", CHECK_POLICY = OFF, CHECK_EXPIRATION = OFF"); err != nil {
+			", "+l.policyOptions()); err != nil {
 			return LoginUnchanged, err
 		}
-		existing = &Login{Name: l.Name, SID: l.SID, PasswordHash: l.PasswordHash}
+		existing = &Login{Name: l.Name, SID: l.SID, PasswordHash: l.PasswordHash, CheckPolicy: l.CheckPolicy, CheckExpiration: l.CheckExpiration}
 		change = LoginCreated
 	case !bytes.Equal(existing.SID, l.SID):
 		return LoginUnchanged, &LoginSIDMismatchError{Name: l.Name, ExistingSID: existing.SID, Want: l.SID}
 	case !bytes.Equal(existing.PasswordHash, l.PasswordHash):
+		if existing.CheckPolicy {
+			// Also turns CHECK_EXPIRATION off; put back below.
+			if err := run("turn off CHECK_POLICY of", "ALTER LOGIN "+quoted+" WITH CHECK_POLICY = OFF"); err != nil {
+				return LoginUnchanged, err
+			}
+			existing.CheckPolicy, existing.CheckExpiration = false, false
+			change = LoginUpdated
+		}
 		if err := run("update password of", "ALTER LOGIN "+quoted+" WITH PASSWORD = "+hash+" HASHED"); err != nil {
-			return LoginUnchanged, err
+			return change, err
+		}
+		change = LoginUpdated
+	}
+	if existing.CheckPolicy != l.CheckPolicy || existing.CheckExpiration != l.CheckExpiration {
+		if err := run("set password policy of", "ALTER LOGIN "+quoted+" WITH "+l.policyOptions()); err != nil {
+			return change, err
 		}
 		change = LoginUpdated
 	}

@@ -2,6 +2,7 @@ package sqlserver
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -139,6 +140,7 @@ func TestEnsureLoginValidatesInput(t *testing.T) {
 		{"SID too long", Login{Name: "a", SID: make([]byte, 86), PasswordHash: []byte{2}}},
 		{"no hash", Login{Name: "a", SID: []byte{1, 2}}},
 		{"hash too long", Login{Name: "a", SID: []byte{1, 2}, PasswordHash: make([]byte, 257)}},
+		{"expiration without policy", Login{Name: "a", SID: []byte{1, 2}, PasswordHash: []byte{2}, CheckExpiration: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -163,5 +165,98 @@ func TestHexLiteral(t *testing.T) {
 		if got := hexLiteral(in); got != want {
 			t.Errorf("hexLiteral(%v) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// policyOf reads a login's is_policy_checked and is_expiration_checked
+// straight from sys.sql_logins.
+func policyOf(t *testing.T, db *sql.DB, name string) (policy, expiration bool) {
+	t.Helper()
+	if err := db.QueryRow("SELECT is_policy_checked, is_expiration_checked FROM sys.sql_logins WHERE name = @p1", name).Scan(&policy, &expiration); err != nil {
+		t.Fatalf("policy of %s: %v", name, err)
+	}
+	return policy, expiration
+}
+
+// A copied login keeps the source's CHECK_POLICY and CHECK_EXPIRATION
+// (it used to be created with both OFF, whatever the source had).
+func TestCopiedLoginsKeepPasswordPolicySettings(t *testing.T) {
+	primary, standby := startInstance(t, "PRIMARY"), startInstance(t, "STANDBY")
+	admin, copyAdmin := openApp(t, primary.srv, ""), openApp(t, standby.srv, "")
+	mustExec(t, admin, "CREATE LOGIN [strict] WITH PASSWORD = N'Strict-Passw0rd!', CHECK_POLICY = ON, CHECK_EXPIRATION = ON")
+	mustExec(t, admin, "CREATE LOGIN [relaxed] WITH PASSWORD = N'Relaxed-Passw0rd!', CHECK_POLICY = OFF, CHECK_EXPIRATION = OFF")
+	mustExec(t, admin, "CREATE LOGIN [policy_only] WITH PASSWORD = N'Policy-Passw0rd!'") // defaults: ON, OFF
+	want := map[string][2]bool{"strict": {true, true}, "relaxed": {false, false}, "policy_only": {true, false}}
+	ctx := testContext(t)
+	logins, err := primary.client.Logins(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logins) != len(want) {
+		t.Fatalf("logins %v", logins)
+	}
+	for _, l := range logins {
+		if w := want[l.Name]; l.CheckPolicy != w[0] || l.CheckExpiration != w[1] {
+			t.Fatalf("primary %v, want check_policy=%t check_expiration=%t", l, w[0], w[1])
+		}
+		if change, err := standby.client.EnsureLogin(ctx, l); err != nil || change != LoginCreated {
+			t.Fatalf("ensure %v: %s, %v", l, change, err)
+		}
+		if p, e := policyOf(t, copyAdmin, l.Name); p != l.CheckPolicy || e != l.CheckExpiration {
+			t.Fatalf("copy of %v: check_policy=%t check_expiration=%t", l, p, e)
+		}
+		if change, err := standby.client.EnsureLogin(ctx, l); err != nil || change != LoginUnchanged {
+			t.Fatalf("second ensure of %v: %s, %v", l, change, err)
+		}
+	}
+	// The policy-checked copy authenticates with the source's password.
+	strict, err := Open(simConfig(standby.srv, "strict", "Strict-Passw0rd!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Close()
+	if err := strict.Ping(ctx); err != nil {
+		t.Fatalf("copied policy-checked login cannot log in: %v", err)
+	}
+
+	// A copy made before (both OFF) is brought in line, and a policy
+	// change on the source is carried over.
+	mustExec(t, copyAdmin, "ALTER LOGIN [strict] WITH CHECK_POLICY = OFF")
+	mustExec(t, admin, "ALTER LOGIN [relaxed] WITH CHECK_POLICY = ON, CHECK_EXPIRATION = ON")
+	// A password change of a policy-checked login keeps its settings.
+	mustExec(t, admin, "ALTER LOGIN [policy_only] WITH PASSWORD = N'Changed-Passw0rd!'")
+	logins, err = primary.client.Logins(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range logins {
+		if change, err := standby.client.EnsureLogin(ctx, l); err != nil || change != LoginUpdated {
+			t.Fatalf("ensure changed %v: %s, %v", l, change, err)
+		}
+		if p, e := policyOf(t, copyAdmin, l.Name); p != l.CheckPolicy || e != l.CheckExpiration {
+			t.Fatalf("updated copy of %v: check_policy=%t check_expiration=%t", l, p, e)
+		}
+	}
+	if p, e := policyOf(t, copyAdmin, "relaxed"); !p || !e {
+		t.Fatalf("relaxed after the source turned its policy on: %t %t", p, e)
+	}
+	changed, err := Open(simConfig(standby.srv, "policy_only", "Changed-Passw0rd!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer changed.Close()
+	if err := changed.Ping(ctx); err != nil {
+		t.Fatalf("copy after a password change: %v", err)
+	}
+
+	// CHECK_EXPIRATION without CHECK_POLICY is refused before SQL Server
+	// would refuse it (15122).
+	bad := logins[0]
+	bad.Name, bad.SID, bad.CheckPolicy, bad.CheckExpiration = "bad", []byte{0x42}, false, true
+	if _, err := standby.client.EnsureLogin(ctx, bad); err == nil || !strings.Contains(err.Error(), "CHECK_POLICY") {
+		t.Fatalf("expiration without policy: %v", err)
+	}
+	if strings.Contains(bad.String(), hexLiteral(bad.PasswordHash)[2:]) || !strings.Contains(bad.String(), "check_expiration=ON") {
+		t.Fatalf("login text %s", bad.String())
 	}
 }

@@ -191,11 +191,15 @@ type (
 	}
 	createLoginStmt struct {
 		stmtText
-		Name      string
-		Password  expr
-		Hashed    bool
-		SID       expr
-		DefaultDB string
+		Name       string
+		Password   expr
+		Hashed     bool
+		MustChange bool
+		SID        expr
+		DefaultDB  string
+		// CheckPolicy and CheckExpiration are CHECK_POLICY and
+		// CHECK_EXPIRATION when given (defaults ON and OFF).
+		CheckPolicy, CheckExpiration *bool
 	}
 	dropLoginStmt struct {
 		stmtText
@@ -203,10 +207,11 @@ type (
 	}
 	alterLoginStmt struct {
 		stmtText
-		Name     string
-		Password expr
-		Hashed   bool
-		Enable   *bool
+		Name                         string
+		Password                     expr
+		Hashed                       bool
+		Enable                       *bool
+		CheckPolicy, CheckExpiration *bool
 	}
 	beginTranStmt struct{ stmtText }
 	commitStmt    struct{ stmtText }

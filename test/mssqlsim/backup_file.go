@@ -53,7 +53,8 @@ type backupHeader struct {
 	BackupStartDate    time.Time `json:"backupStartDate"`
 	BackupFinishDate   time.Time `json:"backupFinishDate"`
 	RecoveryModel      string    `json:"recoveryModel"`
-	FamilyGUID         string    `json:"familyGuid"`
+	FamilyGUID         string    `json:"familyGuid"`                // the recovery fork the set ends on (RecoveryForkID)
+	BackupFamilyGUID   string    `json:"backupFamilyGuid,omitzero"` // family_guid (FamilyGUID column)
 	ForkParentGUID     string    `json:"forkParentGuid,omitzero"`
 	ForkPointLSN       LSN       `json:"forkPointLsn,omitzero"`
 	BackupSetGUID      string    `json:"backupSetGuid"`
@@ -61,6 +62,16 @@ type backupHeader struct {
 	IsCopyOnly         bool      `json:"isCopyOnly"`
 	IsForceOffline     bool      `json:"isForceOffline"`
 	Files              []dbFile  `json:"files"`
+}
+
+// family is HEADERONLY's FamilyGUID (backupset.family_guid): the
+// database's family, the same on every fork. Sets written before the
+// simulator recorded it have only the fork.
+func (h backupHeader) family() string {
+	if h.BackupFamilyGUID != "" {
+		return h.BackupFamilyGUID
+	}
+	return h.FamilyGUID
 }
 
 // firstRecoveryForkID is HEADERONLY's FirstRecoveryForkID (backupset's

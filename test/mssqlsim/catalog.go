@@ -142,7 +142,7 @@ func (ec *execCtx) sysDatabaseRecoveryStatus() relation {
 	)}
 	for _, d := range ec.in.sortedDatabases() {
 		r.Rows = append(r.Rows, []Value{
-			intValue(int64(d.ID)), strValue(d.FamilyGUID), strValue(d.FamilyGUID),
+			intValue(int64(d.ID)), strValue(d.FamilyGUID), strValue(d.family()),
 			lsnValue(d.LastLogBackupLSN), strValue(d.FamilyGUID), strValue(d.FamilyGUID), nullValue(),
 		})
 	}
@@ -209,7 +209,7 @@ func (ec *execCtx) sysLogins(withHash bool) relation {
 			bitValue(l.Disabled), timeValue(l.CreateDate), timeValue(l.CreateDate), strValue(l.DefaultDB),
 		}
 		if withHash {
-			row = append(row, bytesValue(l.PasswordHash), bitValue(false), bitValue(false))
+			row = append(row, bytesValue(l.PasswordHash), bitValue(l.PolicyChecked), bitValue(l.ExpirationChecked))
 		}
 		r.Rows = append(r.Rows, row)
 	}

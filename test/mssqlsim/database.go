@@ -39,9 +39,14 @@ type dbFile struct {
 // dbMeta is the persisted description of a database (everything except its
 // log records).
 type dbMeta struct {
-	ID         int    `json:"id"`
-	Name       string `json:"name"`
-	FamilyGUID string `json:"familyGuid"`
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	// FamilyGUID is the current recovery fork (recovery_fork_guid); the
+	// name is historical. BackupFamilyGUID is family_guid: set when the
+	// database is created and kept by every restore and recovery, so all
+	// forks of one database share it (see family).
+	FamilyGUID       string `json:"familyGuid"`
+	BackupFamilyGUID string `json:"backupFamilyGuid,omitzero"`
 	// ForkParentGUID and ForkPointLSN describe where the current recovery
 	// fork (FamilyGUID) branched off: RESTORE ... WITH RECOVERY at
 	// ForkPointLSN of fork ForkParentGUID. A database still restoring on
@@ -75,6 +80,15 @@ type dbMeta struct {
 	RedoLSN LSN `json:"redoLsn,omitzero"`
 	// LogGeneration names the file holding the log records.
 	LogGeneration int `json:"logGeneration"`
+}
+
+// family is family_guid. State written before the simulator kept it apart
+// from the recovery fork has only the fork: use it.
+func (m *dbMeta) family() string {
+	if m.BackupFamilyGUID != "" {
+		return m.BackupFamilyGUID
+	}
+	return m.FamilyGUID
 }
 
 // logRecord is one entry of a database log. Every committed write is a log

@@ -145,12 +145,23 @@ func (ec *execCtx) execCreateLogin(s *createLoginStmt) (stmtResult, error) {
 	if ec.in.logins[strings.ToLower(s.Name)] != nil {
 		return stmtResult{}, errLoginExists(s.Name)
 	}
+	// CHECK_POLICY defaults to ON, CHECK_EXPIRATION to OFF.
+	policy, expiration := true, false
+	if s.CheckPolicy != nil {
+		policy = *s.CheckPolicy
+	}
+	if s.CheckExpiration != nil {
+		expiration = *s.CheckExpiration
+	}
+	if err := checkPolicyOptions(policy, expiration, s.MustChange); err != nil {
+		return stmtResult{}, err
+	}
 	e := &env{ec: ec}
 	pw, err := e.eval(s.Password)
 	if err != nil {
 		return stmtResult{}, err
 	}
-	l := &loginRecord{Name: s.Name, DefaultDB: "master", CreateDate: time.Now().UTC()}
+	l := &loginRecord{Name: s.Name, DefaultDB: "master", CreateDate: time.Now().UTC(), PolicyChecked: policy, ExpirationChecked: expiration}
 	if s.DefaultDB != "" {
 		l.DefaultDB = s.DefaultDB
 	}
@@ -162,6 +173,11 @@ func (ec *execCtx) execCreateLogin(s *createLoginStmt) (stmtResult, error) {
 	} else {
 		if pw.K != KindString {
 			return stmtResult{}, sqlErr(15021, 16, "Invalid value given for parameter PASSWORD. Specify a valid parameter value.")
+		}
+		if policy {
+			if err := checkPasswordComplexity(pw.S); err != nil {
+				return stmtResult{}, err
+			}
 		}
 		l.PasswordHash = hashPassword(pw.S, nil)
 	}
@@ -214,9 +230,26 @@ func (ec *execCtx) execAlterLogin(s *alterLoginStmt) (stmtResult, error) {
 	if l == nil {
 		return stmtResult{}, sqlErr(15151, 16, "Cannot alter the login '%s', because it does not exist or you do not have permission.", s.Name)
 	}
-	if s.Enable != nil {
-		l.Disabled = !*s.Enable
+	// Policy options ("Password policy"): CHECK_POLICY changed to ON also
+	// turns CHECK_EXPIRATION ON unless the statement sets it, OFF turns it
+	// OFF; the result must be a combination CREATE LOGIN accepts.
+	policy, expiration := l.PolicyChecked, l.ExpirationChecked
+	if s.CheckPolicy != nil {
+		switch {
+		case !*s.CheckPolicy:
+			expiration = false
+		case !policy:
+			expiration = true
+		}
+		policy = *s.CheckPolicy
 	}
+	if s.CheckExpiration != nil {
+		expiration = *s.CheckExpiration
+	}
+	if err := checkPolicyOptions(policy, expiration, false); err != nil {
+		return stmtResult{}, err
+	}
+	hash := l.PasswordHash
 	if s.Password != nil {
 		pw, err := (&env{ec: ec}).eval(s.Password)
 		if err != nil {
@@ -224,12 +257,21 @@ func (ec *execCtx) execAlterLogin(s *alterLoginStmt) (stmtResult, error) {
 		}
 		switch {
 		case s.Hashed && pw.K == KindBytes && len(pw.B) == 70:
-			l.PasswordHash = append([]byte{}, pw.B...)
+			hash = append([]byte{}, pw.B...)
 		case !s.Hashed && pw.K == KindString:
-			l.PasswordHash = hashPassword(pw.S, nil)
+			if policy {
+				if err := checkPasswordComplexity(pw.S); err != nil {
+					return stmtResult{}, err
+				}
+			}
+			hash = hashPassword(pw.S, nil)
 		default:
 			return stmtResult{}, sqlErr(15021, 16, "Invalid value given for parameter PASSWORD. Specify a valid parameter value.")
 		}
 	}
+	if s.Enable != nil {
+		l.Disabled = !*s.Enable
+	}
+	l.PasswordHash, l.PolicyChecked, l.ExpirationChecked = hash, policy, expiration
 	return stmtResult{}, ec.in.saveLocked()
 }

@@ -98,7 +98,7 @@ func (ec *execCtx) backup(s *backupStmt) (stmtResult, error) {
 	}
 	h := backupHeader{
 		UserName: ec.sess.login, ServerName: ec.in.serverName, DatabaseName: d.Name,
-		DatabaseCreation: d.CreateDate, RecoveryModel: d.Recovery, FamilyGUID: d.FamilyGUID,
+		DatabaseCreation: d.CreateDate, RecoveryModel: d.Recovery, FamilyGUID: d.FamilyGUID, BackupFamilyGUID: d.family(),
 		ForkParentGUID: d.ForkParentGUID, ForkPointLSN: d.ForkPointLSN,
 		BackupSetGUID: newGUID(), HasBackupChecksums: s.Opts.Checksum, IsCopyOnly: s.Opts.CopyOnly,
 		IsForceOffline: s.Log && s.Opts.NoRecovery, BackupStartDate: start,
@@ -202,7 +202,7 @@ func (ec *execCtx) recordBackupHistory(h backupHeader, path string, size, csize 
 		FirstLSN: h.FirstLSN, LastLSN: h.LastLSN, CheckpointLSN: h.CheckpointLSN, DatabaseBackupLSN: h.DatabaseBackupLSN,
 		StartDate: h.BackupStartDate, FinishDate: h.BackupFinishDate, IsCopyOnly: h.IsCopyOnly, ServerName: h.ServerName,
 		RecoveryModel: h.RecoveryModel, BackupSize: size, CompressedSize: csize, HasChecksums: h.HasBackupChecksums,
-		IsForceOffline: h.IsForceOffline, FamilyGUID: h.FamilyGUID, UserName: h.UserName,
+		IsForceOffline: h.IsForceOffline, FamilyGUID: h.family(), UserName: h.UserName,
 		Position: max(h.Position, 1), FirstForkGUID: h.firstRecoveryForkID(), LastForkGUID: h.FamilyGUID, ForkPointLSN: h.forkPointLSN(),
 	})
 	if !appended {

@@ -140,7 +140,7 @@ func (ec *execCtx) restoreHeaderOnly(s *restoreStmt) (stmtResult, error) {
 			strValue(h.DatabaseName), intValue(957), timeValue(h.DatabaseCreation), numericValue(itoa(int64(len(set.Records))*8192 + 8192)),
 			lsnOrZero(h.FirstLSN), lsnOrZero(h.LastLSN), lsnOrZero(h.CheckpointLSN), lsnOrZero(h.DatabaseBackupLSN),
 			timeValue(h.BackupStartDate), timeValue(h.BackupFinishDate), intValue(16), strValue(h.ServerName),
-			strValue(h.FamilyGUID), strValue(h.FamilyGUID), bitValue(h.HasBackupChecksums), bitValue(h.IsCopyOnly),
+			strValue(h.FamilyGUID), strValue(h.family()), bitValue(h.HasBackupChecksums), bitValue(h.IsCopyOnly),
 			bitValue(h.IsForceOffline), strValue(h.firstRecoveryForkID()), lsnValue(h.forkPointLSN()), strValue(h.RecoveryModel), strValue(h.typeDesc()), strValue(h.BackupSetGUID),
 		})
 	}
@@ -184,6 +184,9 @@ func (ec *execCtx) restoreVerifyOnly(s *restoreStmt) (stmtResult, error) {
 	_, set, err := ec.readSelectedSet(s)
 	if err != nil {
 		return stmtResult{}, err
+	}
+	if s.Opts.Checksum && !set.Header.HasBackupChecksums {
+		return stmtResult{}, errNoChecksums()
 	}
 	ec.writeInfo(3262, "The backup set on file %d is valid.", set.Header.Position)
 	return stmtResult{}, nil
@@ -273,6 +276,9 @@ func (ec *execCtx) restore(s *restoreStmt) (stmtResult, error) {
 	if err != nil {
 		return stmtResult{}, err
 	}
+	if s.Opts.Checksum && !set.Header.HasBackupChecksums {
+		return stmtResult{}, errNoChecksums()
+	}
 	if s.Kind == "LOG" {
 		return ec.restoreLog(d, name, s, path, set)
 	}
@@ -309,7 +315,11 @@ func (ec *execCtx) restoreDatabase(d *database, name string, s *restoreStmt, pat
 		return stmtResult{}, errWrongBackupKind("LOG")
 	}
 	if d != nil && !s.Opts.Replace {
-		if !strings.EqualFold(h.DatabaseName, d.Name) && h.FamilyGUID != d.FamilyGUID {
+		// The REPLACE safety check: an existing database of another
+		// family (another database, even of the same name) is not
+		// overwritten. Another fork of the same family is not another
+		// database.
+		if h.family() != d.family() {
 			return stmtResult{}, errBackupOtherDB(d.Name)
 		}
 		if d.State == stateOnline && !d.Standby && d.Recovery != recoverySimple && !d.LogChainStart.IsZero() && d.LastLogBackupLSN.Cmp(d.EndLSN) != 0 {
@@ -347,7 +357,7 @@ func (ec *execCtx) restoreDatabase(d *database, name string, s *restoreStmt, pat
 		ec.in.nextDBID++
 	}
 	nd := newDatabase(dbMeta{
-		ID: id, Name: name, FamilyGUID: h.FamilyGUID, ForkParentGUID: h.ForkParentGUID, ForkPointLSN: h.ForkPointLSN,
+		ID: id, Name: name, FamilyGUID: h.FamilyGUID, BackupFamilyGUID: h.family(), ForkParentGUID: h.ForkParentGUID, ForkPointLSN: h.ForkPointLSN,
 		Recovery: h.RecoveryModel, State: stateRestoring,
 		UserAccess: accessMulti, CreateDate: h.DatabaseCreation, Files: files, EndLSN: h.LastLSN,
 		LastFullCheckpointLSN: h.CheckpointLSN, LogGeneration: gen,
@@ -402,8 +412,18 @@ func (ec *execCtx) restoreLog(d *database, name string, s *restoreStmt, path str
 	// A log backup of a newer recovery fork applies when the database is
 	// on the fork it branched from and has not gone past the fork point.
 	switchFork := h.FamilyGUID != d.FamilyGUID && h.ForkParentGUID == d.FamilyGUID && redo.Cmp(h.ForkPointLSN) <= 0
-	if h.FamilyGUID != d.FamilyGUID && !switchFork {
+	// A log backup of the fork the database's own fork branched from that
+	// ends at or before the fork point is on the database's recovery path:
+	// the LSN rules below refuse it as too early (4326).
+	ancestor := h.FamilyGUID == d.ForkParentGUID && h.LastLSN.Cmp(d.ForkPointLSN) <= 0
+	switch {
+	case h.family() != d.family():
+		// Another database altogether.
 		return stmtResult{}, errBackupOtherDB(d.Name)
+	case h.FamilyGUID != d.FamilyGUID && !switchFork && !ancestor:
+		// The same database on another recovery path: a fork the database
+		// did not follow, or one it went past the fork point of.
+		return stmtResult{}, errInconsistentRecoveryPath()
 	}
 	// LSN rules: a log backup applies when FirstLSN <= redo < LastLSN.
 	if h.FirstLSN.Cmp(redo) > 0 {

@@ -183,6 +183,14 @@ func errBackupOtherDB(name string) error {
 	return sqlErr(3154, 16, "The backup set holds a backup of a database other than the existing '%s' database.", name)
 }
 
+func errInconsistentRecoveryPath() error {
+	return sqlErr(4330, 16, "This backup set cannot be applied because it is on a recovery path that is inconsistent with the database. The recovery path is the sequence of data and log backups that have brought the database to a particular recovery point. Find a compatible backup to restore, or restore the rest of the database to match a recovery point within this backup set, which will restore the database to a different point in time. For more information about recovery paths, see SQL Server Books Online.")
+}
+
+func errNoChecksums() error {
+	return sqlErr(3187, 16, "RESTORE WITH CHECKSUM cannot be specified because the backup set does not contain checksum information.")
+}
+
 func errTailNotBackedUp(name string) error {
 	return sqlErr(3159, 16, "The tail of the log for the database \"%s\" has not been backed up. Use BACKUP LOG WITH NORECOVERY to backup the log if it contains work you do not want to lose. Use the WITH REPLACE or WITH STOPAT clause of the RESTORE statement to just overwrite the contents of the log.", name)
 }

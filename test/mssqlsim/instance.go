@@ -135,7 +135,8 @@ func (in *instance) load(saPassword string) error {
 				return err
 			}
 		}
-		in.logins["sa"] = &loginRecord{PrincipalID: 1, Name: "sa", SID: []byte{1}, PasswordHash: hashPassword(saPassword, nil), DefaultDB: "master", CreateDate: time.Now().UTC()}
+		in.logins["sa"] = &loginRecord{PrincipalID: 1, Name: "sa", SID: []byte{1}, PasswordHash: hashPassword(saPassword, nil), DefaultDB: "master", CreateDate: time.Now().UTC(),
+			PolicyChecked: true} // as SQL Server sets up sa
 		return in.saveLocked()
 	}
 	in.nextDBID = st.NextDBID
@@ -236,8 +237,9 @@ func (in *instance) createDatabaseLocked(name string, id int, recovery string, s
 		id = in.nextDBID
 		in.nextDBID++
 	}
+	family := newGUID() // a new database: its family and first fork
 	d := newDatabase(dbMeta{
-		ID: id, Name: name, FamilyGUID: newGUID(), Recovery: recovery, State: stateOnline,
+		ID: id, Name: name, FamilyGUID: family, BackupFamilyGUID: family, Recovery: recovery, State: stateOnline,
 		UserAccess: accessMulti, CreateDate: time.Now().UTC(), Files: defaultFiles(name, in.dataPath),
 		System: system, EndLSN: firstLSN, LogGeneration: 1,
 	})

@@ -16,6 +16,53 @@ type loginRecord struct {
 	DefaultDB    string    `json:"defaultDb"`
 	Disabled     bool      `json:"disabled,omitzero"`
 	CreateDate   time.Time `json:"createDate"`
+	// PolicyChecked and ExpirationChecked are is_policy_checked and
+	// is_expiration_checked (CHECK_POLICY, CHECK_EXPIRATION).
+	PolicyChecked     bool `json:"policyChecked,omitzero"`
+	ExpirationChecked bool `json:"expirationChecked,omitzero"`
+}
+
+// checkPolicyOptions applies SQL Server's rules on CHECK_POLICY and
+// CHECK_EXPIRATION (CREATE LOGIN and ALTER LOGIN remarks, "Password
+// policy"): CHECK_EXPIRATION ON needs CHECK_POLICY ON (15122), and
+// MUST_CHANGE needs CHECK_EXPIRATION ON (15099).
+func checkPolicyOptions(policy, expiration, mustChange bool) error {
+	if expiration && !policy {
+		return sqlErr(15122, 16, "The CHECK_EXPIRATION option cannot be used when CHECK_POLICY is OFF.")
+	}
+	if mustChange && !expiration {
+		return sqlErr(15099, 16, "The MUST_CHANGE option cannot be used when CHECK_EXPIRATION is OFF.")
+	}
+	return nil
+}
+
+// checkPasswordComplexity is the password complexity policy SQL Server
+// applies to a clear-text password when CHECK_POLICY is ON: at least 8
+// characters (15116) and characters of at least three of upper case, lower
+// case, digits and other characters (15118). A HASHED password cannot be
+// checked and is not. The policy's third rule (the password must not
+// contain the login name) is not simulated.
+func checkPasswordComplexity(password string) error {
+	if len([]rune(password)) < 8 {
+		return sqlErr(15116, 16, "Password validation failed. The password does not meet the operating system policy requirements because it is too short.")
+	}
+	var upper, lower, digit, other int
+	for _, r := range password {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			upper = 1
+		case r >= 'a' && r <= 'z':
+			lower = 1
+		case r >= '0' && r <= '9':
+			digit = 1
+		default:
+			other = 1
+		}
+	}
+	if upper+lower+digit+other < 3 {
+		return sqlErr(15118, 16, "Password validation failed. The password does not meet the operating system policy requirements because it is not complex enough.")
+	}
+	return nil
 }
 
 // hashPassword builds a SQL Server 2012+ password hash: 0x0200, a 4-byte

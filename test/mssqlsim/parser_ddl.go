@@ -236,6 +236,22 @@ func (p *parser) signedInt() (int64, error) {
 	return n, nil
 }
 
+// onOff parses "= ON" or "= OFF".
+func (p *parser) onOff() (*bool, error) {
+	if err := p.expectOp("="); err != nil {
+		return nil, err
+	}
+	var v bool
+	switch {
+	case p.accept("ON"):
+		v = true
+	case p.accept("OFF"):
+	default:
+		return nil, fmt.Errorf("expected ON or OFF")
+	}
+	return &v, nil
+}
+
 func (p *parser) createLogin(start int) (stmt, error) {
 	name, err := p.ident()
 	if err != nil {
@@ -258,7 +274,8 @@ func (p *parser) createLogin(start int) (stmt, error) {
 			if p.accept("HASHED") {
 				s.Hashed = true
 			}
-			for p.accept("MUST_CHANGE") || p.accept("CHECK_POLICY") {
+			if p.accept("MUST_CHANGE") {
+				s.MustChange = true
 			}
 		case opt.is("SID"):
 			if err := p.expectOp("="); err != nil {
@@ -274,12 +291,13 @@ func (p *parser) createLogin(start int) (stmt, error) {
 			if s.DefaultDB, err = p.ident(); err != nil {
 				return nil, err
 			}
-		case opt.is("CHECK_POLICY"), opt.is("CHECK_EXPIRATION"):
-			if err := p.expectOp("="); err != nil {
+		case opt.is("CHECK_POLICY"):
+			if s.CheckPolicy, err = p.onOff(); err != nil {
 				return nil, err
 			}
-			if !(p.accept("ON") || p.accept("OFF")) {
-				return nil, fmt.Errorf("expected ON or OFF")
+		case opt.is("CHECK_EXPIRATION"):
+			if s.CheckExpiration, err = p.onOff(); err != nil {
+				return nil, err
 			}
 		case opt.is("DEFAULT_LANGUAGE"):
 			if err := p.expectOp("="); err != nil {
@@ -349,16 +367,32 @@ func (p *parser) alterStmt(start int) (stmt, error) {
 			v := false
 			s.Enable = &v
 		case p.accept("WITH"):
-			if err := p.expect("PASSWORD"); err != nil {
-				return nil, err
+			for {
+				opt := p.next()
+				switch {
+				case opt.is("PASSWORD") && s.Password == nil:
+					if err := p.expectOp("="); err != nil {
+						return nil, err
+					}
+					if s.Password, err = p.primary(); err != nil {
+						return nil, err
+					}
+					s.Hashed = p.accept("HASHED")
+				case opt.is("CHECK_POLICY") && s.CheckPolicy == nil:
+					if s.CheckPolicy, err = p.onOff(); err != nil {
+						return nil, err
+					}
+				case opt.is("CHECK_EXPIRATION") && s.CheckExpiration == nil:
+					if s.CheckExpiration, err = p.onOff(); err != nil {
+						return nil, err
+					}
+				default:
+					return nil, fmt.Errorf("ALTER LOGIN option %q is not supported", opt.Text)
+				}
+				if !p.acceptOp(",") {
+					break
+				}
 			}
-			if err := p.expectOp("="); err != nil {
-				return nil, err
-			}
-			if s.Password, err = p.primary(); err != nil {
-				return nil, err
-			}
-			s.Hashed = p.accept("HASHED")
 		default:
 			return nil, fmt.Errorf("unsupported ALTER LOGIN form")
 		}
