@@ -92,6 +92,32 @@ func (r *LogShippingReconciler) prune(ctx context.Context, g *v1alpha1.FailoverG
 	}
 }
 
+// pruneJobUser is the UID and GID prune Jobs run as: SQL Server's mssql user in
+// mcr.microsoft.com/mssql/server, which owns the backup files and their directories, so the Job can
+// delete them without root, without capabilities and without an fsGroup (which would make the
+// kubelet re-own every file of the backup volume at each mount).
+const pruneJobUser = int64(10001)
+
+// pruneJobSecurityContext and pruneContainerSecurityContext pass the restricted Pod Security
+// Standard, so prune Jobs run in namespaces that enforce it.
+func pruneJobSecurityContext() *corev1.PodSecurityContext {
+	return &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr.To(true),
+		RunAsUser:      ptr.To(pruneJobUser),
+		RunAsGroup:     ptr.To(pruneJobUser),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+func pruneContainerSecurityContext() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		Privileged:               ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+}
+
 // pruneJob returns the Job that deletes what retention allows in files' directories, or nil when
 // there is nothing to delete. Its name is derived from the bounds (not from the time it is made), so
 // the same decision never runs twice at once and a Job is made only when a bound moves.
@@ -117,16 +143,15 @@ func (r *LogShippingReconciler) pruneJob(g *v1alpha1.FailoverGroup, bt *v1alpha1
 				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{v1alpha1.LabelGroup: g.Name}},
 				Spec: corev1.PodSpec{
 					RestartPolicy: corev1.RestartPolicyNever,
+					// It talks to no API: no token in the pod.
+					AutomountServiceAccountToken: ptr.To(false),
+					SecurityContext:              pruneJobSecurityContext(),
 					Containers: []corev1.Container{{
-						Name:  "prune",
-						Image: r.OperatorImage,
-						Args:  args,
-						SecurityContext: &corev1.SecurityContext{
-							AllowPrivilegeEscalation: ptr.To(false),
-							ReadOnlyRootFilesystem:   ptr.To(true),
-							Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-						},
-						VolumeMounts: []corev1.VolumeMount{{Name: "backups", MountPath: bt.Spec.Path}},
+						Name:            "prune",
+						Image:           r.OperatorImage,
+						Args:            args,
+						SecurityContext: pruneContainerSecurityContext(),
+						VolumeMounts:    []corev1.VolumeMount{{Name: "backups", MountPath: bt.Spec.Path}},
 					}},
 					Volumes: []corev1.Volume{{Name: "backups", VolumeSource: corev1.VolumeSource{
 						PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: bt.Spec.VolumeClaimName}}}},

@@ -8,10 +8,13 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	psaapi "k8s.io/pod-security-admission/api"
+	psapolicy "k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -145,5 +148,56 @@ func TestPruneJob(t *testing.T) {
 	// Nothing past retention: no Job.
 	if job, err := r.pruneJob(g, bt, target, files, start.Add(24*time.Hour), 48*time.Hour, nil); err != nil || job != nil {
 		t.Fatalf("within retention: %v, %v", job, err)
+	}
+}
+
+// restrictedViolations evaluates a pod against the restricted Pod Security Standard (latest
+// version) with the same checks as the API server's PodSecurity admission.
+func restrictedViolations(t *testing.T, meta *metav1.ObjectMeta, spec *corev1.PodSpec) []string {
+	t.Helper()
+	evaluator, err := psapolicy.NewEvaluator(psapolicy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range evaluator.EvaluatePod(psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: psaapi.LatestVersion()}, meta, spec) {
+		if !r.Allowed {
+			out = append(out, r.ForbiddenReason+": "+r.ForbiddenDetail)
+		}
+	}
+	return out
+}
+
+// The prune Job runs in the group's namespace, which may enforce
+// pod-security.kubernetes.io/enforce=restricted: its pod must pass that profile, as SQL Server's
+// mssql user (10001), with no token.
+func TestPruneJobPassesRestrictedPodSecurity(t *testing.T) {
+	r, _ := pruneTestReconciler(t)
+	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sales", UID: "u1"}}
+	bt := &v1alpha1.BackupTarget{Spec: v1alpha1.BackupTargetSpec{Path: "/backups", VolumeClaimName: "mssql-backups"}}
+	target := logshipping.Target{Root: "/backups", Namespace: "db", Group: "sales"}
+	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	job, err := r.pruneJob(g, bt, target, logshipping.Files{"Sales": minuteHistory(target, "Sales", start, 3)}, start.Add(72*time.Hour), 48*time.Hour, nil)
+	if err != nil || job == nil {
+		t.Fatal(job, err)
+	}
+	pod := job.Spec.Template
+	if v := restrictedViolations(t, &pod.ObjectMeta, &pod.Spec); len(v) > 0 {
+		t.Fatalf("the prune Job's pod violates the restricted Pod Security Standard: %v", v)
+	}
+	sc := pod.Spec.SecurityContext
+	if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 10001 || sc.RunAsGroup == nil || *sc.RunAsGroup != 10001 || sc.FSGroup != nil {
+		t.Errorf("pod security context %+v: want UID and GID 10001 (mssql) and no fsGroup", sc)
+	}
+	if pod.Spec.AutomountServiceAccountToken == nil || *pod.Spec.AutomountServiceAccountToken {
+		t.Error("the prune pod mounts a ServiceAccount token it does not use")
+	}
+
+	// The check itself: the pod as it was before (no pod security context: no seccomp profile, no
+	// runAsNonRoot) is refused.
+	before := pod.Spec.DeepCopy()
+	before.SecurityContext = nil
+	if v := restrictedViolations(t, &pod.ObjectMeta, before); len(v) != 2 {
+		t.Fatalf("violations of the old pod spec = %v, want seccompProfile and runAsNonRoot", v)
 	}
 }
