@@ -3,10 +3,12 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	externaldnsv1alpha1 "sigs.k8s.io/external-dns/apis/v1alpha1"
 
@@ -42,6 +45,8 @@ func newScheme() *runtime.Scheme {
 // managerFlags are the command-line settings of the manager.
 type managerFlags struct {
 	metricsAddr             string
+	metricsSecure           bool
+	metricsCertDir          string
 	probeAddr               string
 	leaderElect             bool
 	leaderElectionID        string
@@ -54,13 +59,19 @@ type managerFlags struct {
 	kubeconfig              string
 	localBackupRoots        string
 	memberAddressAllow      string
+	webhookAllowLocal       bool
 	zap                     zap.Options
 }
 
 func parseManagerFlags(args []string) (*managerFlags, error) {
 	f := &managerFlags{zap: zap.Options{Development: false}}
 	fs := flag.NewFlagSet("understudy", flag.ContinueOnError)
-	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; \"0\" disables it.")
+	fs.StringVar(&f.metricsAddr, "metrics-bind-address", "",
+		"Address the Prometheus metrics endpoint binds to (default :8443 with --metrics-secure, :8080 without); \"0\" disables it.")
+	fs.BoolVar(&f.metricsSecure, "metrics-secure", true,
+		"Serve metrics over HTTPS, only to clients whose bearer token the API server authenticates (TokenReview) and authorizes for get on the non-resource URL /metrics (SubjectAccessReview); false serves plain HTTP to anyone.")
+	fs.StringVar(&f.metricsCertDir, "metrics-cert-dir", "",
+		"Directory with the metrics server's certificate and key (tls.crt, tls.key; e.g. a mounted kubernetes.io/tls Secret, reloaded when it changes); empty: a self-signed certificate made at start.")
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz endpoints bind to.")
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "Elect a leader among replicas with a Lease, so only one operator acts at a time.")
 	fs.StringVar(&f.leaderElectionID, "leader-election-id", "understudy.understudy.dev", "Name of the leader election Lease.")
@@ -74,6 +85,8 @@ func parseManagerFlags(args []string) (*managerFlags, error) {
 	fs.StringVar(&f.operatorImage, "operator-image", os.Getenv("OPERATOR_IMAGE"), "The operator's own image, run by Jobs that prune old backup files (`understudy prune`).")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "Path to a kubeconfig; default: $KUBECONFIG, the in-cluster config, then ~/.kube/config.")
 	fs.StringVar(&f.localBackupRoots, "local-backup-root", "", "Comma-separated backup directories mounted in the operator's container at the same path as in the SQL Server pods; backups under them are listed directly instead of from msdb history.")
+	fs.BoolVar(&f.webhookAllowLocal, "webhook-allow-local-targets", false,
+		"Let webhook notifications reach loopback, link-local (cloud metadata) and the API server's addresses, which are refused by default.")
 	fs.StringVar(&f.memberAddressAllow, "member-address-allow", "", "Comma-separated CIDRs and host-name suffixes (.db.example.com) that members' spec addresses must match; empty allows any address the API accepts (never link-local or cloud metadata addresses).")
 	f.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -85,7 +98,42 @@ func parseManagerFlags(args []string) (*managerFlags, error) {
 		return nil, fmt.Errorf("leader election timing: need lease duration (%s) > renew deadline (%s) > 1.2 x retry period (%s) > 0",
 			f.leaseDuration, f.renewDeadline, f.retryPeriod)
 	}
+	if f.metricsAddr == "" {
+		f.metricsAddr = ":8080"
+		if f.metricsSecure {
+			f.metricsAddr = ":8443"
+		}
+	}
+	if f.metricsCertDir != "" && !f.metricsSecure {
+		return nil, errors.New("--metrics-cert-dir needs --metrics-secure")
+	}
 	return f, nil
+}
+
+// metricsOptions is the metrics server's configuration. Secure (the default): HTTPS, HTTP/1.1 only
+// (no HTTP/2: its stream reset and rapid reset attacks, CVE-2023-44487 and CVE-2023-39325), and every
+// request authenticated and authorized by the API server, so the operator needs create on
+// tokenreviews and subjectaccessreviews (config/rbac/metrics_auth_role.yaml, the chart's
+// <fullname>-metrics-auth ClusterRole) and scrapers get on /metrics (<fullname>-metrics-reader).
+// A certificate directory must hold tls.crt and tls.key: controller-runtime would otherwise fall
+// back to a self-signed certificate without a word, and a missing Secret mount would go unnoticed.
+func metricsOptions(f *managerFlags) (metricsserver.Options, error) {
+	opts := metricsserver.Options{BindAddress: f.metricsAddr}
+	if !f.metricsSecure || f.metricsAddr == "0" {
+		return opts, nil
+	}
+	opts.SecureServing = true
+	opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	opts.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	if f.metricsCertDir != "" {
+		for _, name := range []string{"tls.crt", "tls.key"} {
+			if _, err := os.Stat(filepath.Join(f.metricsCertDir, name)); err != nil {
+				return opts, fmt.Errorf("--metrics-cert-dir: %w", err)
+			}
+		}
+		opts.CertDir, opts.CertName, opts.KeyName = f.metricsCertDir, "tls.crt", "tls.key"
+	}
+	return opts, nil
 }
 
 // namespacesOf splits a comma-separated list into cache settings; nil means every namespace.
@@ -116,9 +164,13 @@ func runManager(args []string) error {
 	if err != nil {
 		return fmt.Errorf("load kubeconfig: %w", err)
 	}
+	metrics, err := metricsOptions(f)
+	if err != nil {
+		return err
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  newScheme(),
-		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
+		Metrics:                 metrics,
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        f.leaderElectionID,
@@ -138,7 +190,7 @@ func runManager(args []string) error {
 		return err
 	}
 	if err := controllers.SetupWithManager(mgr, controllers.Options{Clock: clock.RealClock{}, OperatorImage: f.operatorImage,
-		LocalBackupRoots: splitList(f.localBackupRoots), MemberAddresses: addresses}); err != nil {
+		LocalBackupRoots: splitList(f.localBackupRoots), MemberAddresses: addresses, WebhookAllowLocalTargets: f.webhookAllowLocal}); err != nil {
 		return fmt.Errorf("set up controllers: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -148,7 +200,7 @@ func runManager(args []string) error {
 		return fmt.Errorf("add ready check: %w", err)
 	}
 	log.Info("starting understudy", "version", version, "leaderElection", f.leaderElect,
-		"watchNamespaces", f.watchNamespaces)
+		"watchNamespaces", f.watchNamespaces, "metricsAddress", f.metricsAddr, "metricsSecure", metrics.SecureServing)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("run manager: %w", err)
 	}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto/tls"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +77,95 @@ func TestRestConfigReadsKubeconfigFlag(t *testing.T) {
 	}
 	if cfg.Host != "https://10.9.8.7:6443" {
 		t.Errorf("host = %q, want the kubeconfig's server", cfg.Host)
+	}
+}
+
+func TestParseManagerFlagsMetrics(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		addr    string
+		secure  bool
+		wantErr string
+	}{
+		{name: "defaults: HTTPS on 8443", addr: ":8443", secure: true},
+		{name: "plain HTTP on 8080", args: []string{"--metrics-secure=false"}, addr: ":8080"},
+		{name: "an explicit address", args: []string{"--metrics-bind-address=127.0.0.1:9443"}, addr: "127.0.0.1:9443", secure: true},
+		{name: "disabled", args: []string{"--metrics-bind-address=0"}, addr: "0"},
+		{name: "a cert dir without HTTPS", args: []string{"--metrics-secure=false", "--metrics-cert-dir=/certs"}, wantErr: "--metrics-cert-dir needs --metrics-secure"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := parseManagerFlags(tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := metricsOptions(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opts.BindAddress != tc.addr || opts.SecureServing != tc.secure || (opts.FilterProvider != nil) != tc.secure {
+				t.Fatalf("options: address %q secure %v filter %v; want %q, secure and authn/authz filter %v",
+					opts.BindAddress, opts.SecureServing, opts.FilterProvider != nil, tc.addr, tc.secure)
+			}
+			if tc.secure {
+				cfg := &tls.Config{NextProtos: []string{"h2"}}
+				for _, o := range opts.TLSOpts {
+					o(cfg)
+				}
+				if fmt.Sprint(cfg.NextProtos) != "[http/1.1]" {
+					t.Errorf("TLS next protocols %v: HTTP/2 must be off", cfg.NextProtos)
+				}
+				if opts.CertDir != "" {
+					t.Errorf("cert dir %q without --metrics-cert-dir", opts.CertDir)
+				}
+			}
+		})
+	}
+}
+
+func TestMetricsCertDir(t *testing.T) {
+	dir := t.TempDir()
+	f, err := parseManagerFlags([]string{"--metrics-cert-dir=" + dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A Secret that is not mounted (or lacks a key) is an error, not a silent self-signed certificate.
+	if _, err := metricsOptions(f); err == nil || !strings.Contains(err.Error(), "tls.crt") {
+		t.Fatalf("err = %v, want a missing tls.crt", err)
+	}
+	for _, name := range []string{"tls.crt", "tls.key"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts, err := metricsOptions(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.CertDir != dir || opts.CertName != "tls.crt" || opts.KeyName != "tls.key" || !opts.SecureServing {
+		t.Errorf("options %+v", opts)
+	}
+}
+
+func TestParseManagerFlagsWebhookLocalTargets(t *testing.T) {
+	for args, want := range map[string]bool{"": false, "--webhook-allow-local-targets": true, "--webhook-allow-local-targets=false": false} {
+		var list []string
+		if args != "" {
+			list = []string{args}
+		}
+		f, err := parseManagerFlags(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.webhookAllowLocal != want {
+			t.Errorf("%q: allow local targets = %v, want %v", args, f.webhookAllowLocal, want)
+		}
 	}
 }

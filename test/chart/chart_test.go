@@ -2,6 +2,7 @@ package chart_test
 
 import (
 	"path/filepath"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -21,8 +22,11 @@ var leaderElectionRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 }
 
-// expectHardenedPod checks the Deployment's pod and container security settings, probes and ports.
+// expectHardenedPod checks the Deployment's pod and container security settings (the restricted
+// Pod Security Standard among them), probes and ports (metrics over HTTPS on 8443).
 func expectHardenedPod(dep *appsv1.Deployment) {
+	Expect(restrictedViolations(&dep.Spec.Template.ObjectMeta, &dep.Spec.Template.Spec)).To(BeEmpty(),
+		"the restricted Pod Security Standard")
 	pod := dep.Spec.Template.Spec
 	Expect(pod.SecurityContext).NotTo(BeNil())
 	Expect(pod.SecurityContext.RunAsNonRoot).To(HaveValue(BeTrue()))
@@ -43,8 +47,8 @@ func expectHardenedPod(dep *appsv1.Deployment) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	Expect(ports).To(Equal(map[string]int32{"metrics": 8080, "probes": 8081}))
-	Expect(c.Args).To(ContainElements("--metrics-bind-address=:8080", "--health-probe-bind-address=:8081"))
+	Expect(ports).To(Equal(map[string]int32{"metrics": 8443, "probes": 8081}))
+	Expect(c.Args).To(ContainElements("--metrics-bind-address=:8443", "--metrics-secure=true", "--health-probe-bind-address=:8081"))
 	Expect(c.LivenessProbe).NotTo(BeNil())
 	Expect(c.LivenessProbe.HTTPGet).To(HaveValue(And(HaveField("Path", "/healthz"), HaveField("Port", intstr.FromString("probes")))))
 	Expect(c.ReadinessProbe).NotTo(BeNil())
@@ -95,13 +99,18 @@ var _ = Describe("Helm chart charts/understudy", func() {
 			objs, notes, err = renderChart(ns, nil)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(notes).To(ContainSubstring("kubectl apply --server-side -f charts/understudy/crds"))
+			Expect(notes).To(ContainSubstring("bind the ClusterRole understudy-metrics-reader"))
 		})
 
 		It("renders exactly the expected objects, all accepted by the API server", func() {
 			Expect(kindsOf(objs)).To(ConsistOf(
 				"ClusterRole//understudy-manager",
+				"ClusterRole//understudy-metrics-auth",
+				"ClusterRole//understudy-metrics-reader",
 				"ClusterRoleBinding//understudy-manager",
+				"ClusterRoleBinding//understudy-metrics-auth",
 				"Deployment/understudy-system/understudy",
+				"NetworkPolicy/understudy-system/understudy",
 				"PodDisruptionBudget/understudy-system/understudy",
 				"Role/understudy-system/understudy-leader-election",
 				"RoleBinding/understudy-system/understudy-leader-election",
@@ -109,6 +118,9 @@ var _ = Describe("Helm chart charts/understudy", func() {
 				"ServiceAccount/understudy-system/understudy",
 			))
 			checkReferences(objs)
+			// In a namespace that enforces the restricted Pod Security Standard: PodSecurity
+			// admission warns about a Deployment whose pods it would refuse, and apply fails on it.
+			ensureRestrictedNamespace(ns)
 			dryRunAll(objs)
 		})
 
@@ -135,15 +147,18 @@ var _ = Describe("Helm chart charts/understudy", func() {
 		})
 
 		It("grants the generated rules cluster-wide and leader election in its own namespace only", func() {
-			cr := typed(single(objs, "ClusterRole"), &rbacv1.ClusterRole{})
+			cr := typed(find(objs, "ClusterRole", "", "understudy-manager"), &rbacv1.ClusterRole{})
 			Expect(cr.Rules).To(Equal(generatedRules()))
-			crb := typed(single(objs, "ClusterRoleBinding"), &rbacv1.ClusterRoleBinding{})
+			crb := typed(find(objs, "ClusterRoleBinding", "", "understudy-manager"), &rbacv1.ClusterRoleBinding{})
 			Expect(crb.RoleRef).To(Equal(rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: cr.Name}))
 			Expect(crb.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Name: "understudy", Namespace: ns}}))
 
 			role := typed(single(objs, "Role"), &rbacv1.Role{})
 			Expect(role.Namespace).To(Equal(ns))
 			Expect(role.Rules).To(Equal(leaderElectionRules))
+
+			// Metrics authentication: TokenReviews and SubjectAccessReviews, nothing else.
+			expectMetricsRBAC(objs, ns)
 		})
 
 		It("keeps one replica up during disruptions and exposes metrics", func() {
@@ -155,7 +170,7 @@ var _ = Describe("Helm chart charts/understudy", func() {
 			svc := typed(single(objs, "Service"), &corev1.Service{})
 			Expect(svc.Spec.Ports).To(HaveLen(1))
 			Expect(svc.Spec.Ports[0].Name).To(Equal("metrics"))
-			Expect(svc.Spec.Ports[0].Port).To(BeEquivalentTo(8080))
+			Expect(svc.Spec.Ports[0].Port).To(BeEquivalentTo(8443))
 			Expect(svc.Spec.Ports[0].TargetPort).To(Equal(intstr.FromString("metrics")))
 			Expect(ofKind(objs, "ServiceMonitor")).To(BeEmpty())
 		})
@@ -209,10 +224,14 @@ var _ = Describe("Helm chart charts/understudy", func() {
 			Expect(err).NotTo(HaveOccurred())
 		})
 
-		It("renders a Role and RoleBinding in each watched namespace and nothing cluster-wide", func() {
-			Expect(ofKind(objs, "ClusterRole")).To(BeEmpty())
-			Expect(ofKind(objs, "ClusterRoleBinding")).To(BeEmpty())
+		It("renders a Role and RoleBinding in each watched namespace and, cluster-wide, only metrics authentication", func() {
+			Expect(kindsOf(ofKind(objs, "ClusterRole"))).To(ConsistOf("ClusterRole//understudy-metrics-auth", "ClusterRole//understudy-metrics-reader"))
+			Expect(kindsOf(ofKind(objs, "ClusterRoleBinding"))).To(ConsistOf("ClusterRoleBinding//understudy-metrics-auth"))
+			expectMetricsRBAC(objs, ns)
 			for _, o := range objs {
+				if o.GetLabels()["app.kubernetes.io/component"] == "metrics" && strings.HasPrefix(o.GetKind(), "Cluster") {
+					continue
+				}
 				Expect(o.GetNamespace()).NotTo(BeEmpty(), "cluster-scoped object %s in namespaced mode", objectKey(o))
 			}
 			Expect(kindsOf(ofKind(objs, "Role"))).To(ConsistOf(
@@ -236,12 +255,26 @@ var _ = Describe("Helm chart charts/understudy", func() {
 			dryRunAll(objs)
 		})
 
+		It("has no cluster-wide object at all with metrics.secure=false (plain HTTP metrics)", func() {
+			objs, _, err := renderChart(ns, map[string]any{"watchNamespaces": []any{"team-a", "team-b"}, "metrics": map[string]any{"secure": false}})
+			Expect(err).NotTo(HaveOccurred())
+			for _, o := range objs {
+				Expect(o.GetNamespace()).NotTo(BeEmpty(), "cluster-scoped object %s in namespaced mode", objectKey(o))
+			}
+			c := typed(single(objs, "Deployment"), &appsv1.Deployment{}).Spec.Template.Spec.Containers[0]
+			Expect(c.Args).To(ContainElements("--metrics-bind-address=:8080", "--metrics-secure=false"))
+			Expect(c.Ports).To(ContainElement(And(HaveField("Name", "metrics"), HaveField("ContainerPort", BeEquivalentTo(8080)))))
+			dryRunAll(objs)
+		})
+
 		It("lets the operator act in the watched namespaces only (SubjectAccessReview)", func() {
 			// Apply the ServiceAccount and RBAC for real, then ask the API server's RBAC authorizer.
 			for _, o := range objs {
 				switch o.GetKind() {
 				case "ServiceAccount", "Role", "RoleBinding":
 					ensureNamespace(o.GetNamespace())
+					Expect(apply(o, false)).To(Succeed())
+				case "ClusterRole", "ClusterRoleBinding":
 					Expect(apply(o, false)).To(Succeed())
 				}
 			}
@@ -269,6 +302,9 @@ var _ = Describe("Helm chart charts/understudy", func() {
 			Expect(can(ns, "create", "", "events")).To(BeTrue(), "leader election events")
 			Expect(can(ns, "list", "understudy.dev", "failovergroups")).To(BeFalse(), "the release namespace is not watched")
 			Expect(can("team-a", "delete", "", "secrets")).To(BeFalse())
+			Expect(can("", "create", "authentication.k8s.io", "tokenreviews")).To(BeTrue(), "metrics authentication")
+			Expect(can("", "create", "authorization.k8s.io", "subjectaccessreviews")).To(BeTrue(), "metrics authorization")
+			Expect(can("", "list", "authentication.k8s.io", "tokenreviews")).To(BeFalse())
 		})
 	})
 
@@ -299,9 +335,63 @@ var _ = Describe("Helm chart charts/understudy", func() {
 				HaveKeyWithValue("path", "/metrics"),
 				HaveKeyWithValue("interval", "15s"),
 				HaveKeyWithValue("scrapeTimeout", "10s"),
+				// HTTPS with Prometheus' own ServiceAccount token; the self-signed certificate is
+				// not verified.
+				HaveKeyWithValue("scheme", "https"),
+				HaveKeyWithValue("bearerTokenFile", "/var/run/secrets/kubernetes.io/serviceaccount/token"),
+				HaveKeyWithValue("tlsConfig", map[string]any{"insecureSkipVerify": true}),
+				Not(HaveKey("authorization")),
 			)))
 			checkReferences(objs)
 			dryRunAll(objs)
+		})
+
+		It("sends a token from a Secret and verifies a given CA", func() {
+			const ns = "understudy-monitoring"
+			objs, _, err := renderChart(ns, map[string]any{
+				"metrics": map[string]any{"certSecret": "understudy-metrics-cert"},
+				"serviceMonitor": map[string]any{
+					"enabled":     true,
+					"tokenSecret": map[string]any{"name": "prometheus-token"},
+					"tlsConfig":   map[string]any{"ca": map[string]any{"secret": map[string]any{"name": "understudy-metrics-cert", "key": "ca.crt"}}},
+				},
+			})
+			Expect(err).NotTo(HaveOccurred())
+			endpoints, _, err := unstructured.NestedSlice(single(objs, "ServiceMonitor").Object, "spec", "endpoints")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(endpoints).To(ConsistOf(And(
+				HaveKeyWithValue("scheme", "https"),
+				HaveKeyWithValue("authorization", map[string]any{"type": "Bearer", "credentials": map[string]any{"name": "prometheus-token", "key": "token"}}),
+				Not(HaveKey("bearerTokenFile")),
+				HaveKeyWithValue("tlsConfig", map[string]any{
+					"ca":         map[string]any{"secret": map[string]any{"name": "understudy-metrics-cert", "key": "ca.crt"}},
+					"serverName": "understudy-metrics." + ns + ".svc",
+				}),
+			)))
+			dryRunAll(objs)
+		})
+
+		It("scrapes plain HTTP without a token with metrics.secure=false", func() {
+			objs, _, err := renderChart("understudy-monitoring", map[string]any{
+				"metrics": map[string]any{"secure": false}, "serviceMonitor": map[string]any{"enabled": true},
+			})
+			Expect(err).NotTo(HaveOccurred())
+			endpoints, _, err := unstructured.NestedSlice(single(objs, "ServiceMonitor").Object, "spec", "endpoints")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(endpoints).To(ConsistOf(And(HaveKeyWithValue("scheme", "http"), Not(HaveKey("tlsConfig")),
+				Not(HaveKey("bearerTokenFile")), Not(HaveKey("authorization")))))
+			for _, o := range objs {
+				Expect(o.GetName()).NotTo(ContainSubstring("metrics-auth"), "metrics RBAC without metrics.secure")
+				Expect(o.GetName()).NotTo(ContainSubstring("metrics-reader"), "metrics RBAC without metrics.secure")
+			}
+			dryRunAll(objs)
+		})
+
+		It("refuses a CA with the self-signed certificate", func() {
+			_, _, err := renderChart("understudy-monitoring", map[string]any{"serviceMonitor": map[string]any{
+				"enabled": true, "tlsConfig": map[string]any{"ca": map[string]any{"configMap": map[string]any{"name": "ca", "key": "ca.crt"}}},
+			}})
+			Expect(err).To(MatchError(ContainSubstring("serviceMonitor.tlsConfig.ca needs metrics.certSecret")))
 		})
 
 		It("refuses a ServiceMonitor without the metrics Service", func() {
@@ -330,8 +420,45 @@ var _ = Describe("Helm chart charts/understudy", func() {
 		Entry("an unknown pull policy", map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}, "pullPolicy"),
 		Entry("an unknown log level", map[string]any{"logLevel": "verbose"}, "logLevel"),
 		Entry("a leader election duration without a unit", map[string]any{"leaderElection": map[string]any{"leaseDuration": "15"}}, "leaseDuration"),
+		Entry("metrics.secure as a string", map[string]any{"metrics": map[string]any{"secure": "yes"}}, "secure"),
+		Entry("a misspelt metrics key", map[string]any{"metrics": map[string]any{"secur": false}}, "secur"),
+		Entry("a reader subject without a name", map[string]any{"metrics": map[string]any{"reader": map[string]any{"subjects": []any{map[string]any{"kind": "ServiceAccount"}}}}}, "name"),
+		Entry("a CA that is neither a Secret nor a ConfigMap", map[string]any{"serviceMonitor": map[string]any{"tlsConfig": map[string]any{"ca": map[string]any{"file": "/ca.crt"}}}}, "file"),
+		Entry("a misspelt networkPolicy key", map[string]any{"networkPolicy": map[string]any{"enable": false}}, "enable"),
+		Entry("a misspelt egress key", map[string]any{"networkPolicy": map[string]any{"egress": map[string]any{"allowall": false}}}, "allowall"),
+		Entry("an API server CIDR that is not one", map[string]any{"networkPolicy": map[string]any{"egress": map[string]any{"apiServer": map[string]any{"cidrs": []any{"kubernetes.default"}}}}}, "cidrs"),
+		Entry("a member port out of range", map[string]any{"networkPolicy": map[string]any{"egress": map[string]any{"members": map[string]any{"ports": []any{70000}}}}}, "ports"),
+		Entry("a peer with an unknown selector", map[string]any{"networkPolicy": map[string]any{"metricsFrom": []any{map[string]any{"namespaceSelecter": map[string]any{}}}}}, "namespaceSelecter"),
+		Entry("a relative local backup root", map[string]any{"localBackupRoots": []any{"backups"}}, "localBackupRoots"),
+		Entry("a local backup root with a comma", map[string]any{"localBackupRoots": []any{"/a,/b"}}, "localBackupRoots"),
+		Entry("localBackupRoots as a string", map[string]any{"localBackupRoots": "/backups"}, "localBackupRoots"),
+		Entry("memberAddresses.allow as a string", map[string]any{"memberAddresses": map[string]any{"allow": "10.0.0.0/8"}}, "allow"),
+		Entry("a member address entry with a comma", map[string]any{"memberAddresses": map[string]any{"allow": []any{"10.0.0.0/8,.db.example.com"}}}, "allow"),
+		Entry("a misspelt memberAddresses key", map[string]any{"memberAddresses": map[string]any{"allowed": []any{"10.0.0.0/8"}}}, "allowed"),
+		Entry("webhooks.allowLocalTargets as a string", map[string]any{"webhooks": map[string]any{"allowLocalTargets": "true"}}, "allowLocalTargets"),
+		Entry("an extra volume mount without a path", map[string]any{"extraVolumeMounts": []any{map[string]any{"name": "backups"}}}, "mountPath"),
 	)
 })
+
+// expectMetricsRBAC checks the metrics authentication RBAC: the operator may create TokenReviews and
+// SubjectAccessReviews (the rules of config/rbac/metrics_auth_role.yaml, nothing else), and the
+// reader ClusterRole grants get on /metrics only.
+func expectMetricsRBAC(objs []*unstructured.Unstructured, ns string) {
+	auth := typed(find(objs, "ClusterRole", "", "understudy-metrics-auth"), &rbacv1.ClusterRole{})
+	kustomizeAuth := ofKind(decodeDocs(mustRead(filepath.Join(repoRoot, "config", "rbac", "metrics_auth_role.yaml"))), "ClusterRole")
+	Expect(kustomizeAuth).To(HaveLen(1))
+	Expect(auth.Rules).To(Equal(typed(kustomizeAuth[0], &rbacv1.ClusterRole{}).Rules), "chart vs config/rbac/metrics_auth_role.yaml")
+	Expect(auth.Rules).To(Equal([]rbacv1.PolicyRule{
+		{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}},
+		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: []string{"create"}},
+	}))
+	binding := typed(find(objs, "ClusterRoleBinding", "", "understudy-metrics-auth"), &rbacv1.ClusterRoleBinding{})
+	Expect(binding.RoleRef.Name).To(Equal(auth.Name))
+	Expect(binding.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Name: "understudy", Namespace: ns}}))
+	reader := typed(find(objs, "ClusterRole", "", "understudy-metrics-reader"), &rbacv1.ClusterRole{})
+	Expect(reader.Rules).To(Equal([]rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}))
+	Expect(find(objs, "ClusterRoleBinding", "", "understudy-metrics-reader")).To(BeNil(), "no reader bound by default")
+}
 
 // unstructuredInto converts a decoded YAML map into a typed object, refusing unknown fields.
 func unstructuredInto(obj map[string]any, into any) error {

@@ -26,6 +26,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	psaapi "k8s.io/pod-security-admission/api"
+	psapolicy "k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/yaml"
 )
 
@@ -163,6 +165,43 @@ func ensureNamespace(name string) {
 	}
 }
 
+// restrictedLabels make the API server's PodSecurity admission enforce the restricted Pod Security
+// Standard on pods and warn about workloads (Deployments, Jobs) whose pods would violate it; apply
+// turns such a warning into an error.
+var restrictedLabels = map[string]string{
+	"pod-security.kubernetes.io/enforce": "restricted",
+	"pod-security.kubernetes.io/warn":    "restricted",
+	"pod-security.kubernetes.io/audit":   "restricted",
+}
+
+// ensureRestrictedNamespace creates (or labels) a namespace that enforces the restricted profile.
+func ensureRestrictedNamespace(name string) {
+	ensureNamespace(name)
+	ns := &corev1.Namespace{}
+	Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, ns)).To(Succeed())
+	if ns.Labels == nil {
+		ns.Labels = map[string]string{}
+	}
+	for k, v := range restrictedLabels {
+		ns.Labels[k] = v
+	}
+	ExpectWithOffset(1, k8sClient.Update(ctx, ns)).To(Succeed())
+}
+
+// restrictedViolations evaluates a pod against the restricted Pod Security Standard (latest
+// version) with the checks of the API server's PodSecurity admission.
+func restrictedViolations(meta *metav1.ObjectMeta, spec *corev1.PodSpec) []string {
+	evaluator, err := psapolicy.NewEvaluator(psapolicy.DefaultChecks(), nil)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	var out []string
+	for _, r := range evaluator.EvaluatePod(psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: psaapi.LatestVersion()}, meta, spec) {
+		if !r.Allowed {
+			out = append(out, r.ForbiddenReason+": "+r.ForbiddenDetail)
+		}
+	}
+	return out
+}
+
 // warningRecorder keeps the API server's warnings (unknown or duplicate fields under Warn validation,
 // deprecated APIs, ...) for one request.
 type warningRecorder struct {
@@ -218,15 +257,18 @@ func apply(obj *unstructured.Unstructured, dryRun bool) error {
 	return nil
 }
 
-// dryRunAll creates the namespaces the objects live in (for real), then dry-runs every object,
+// dryRunAll creates the namespaces the objects live in (for real; rendered Namespace objects are
+// applied for real, with their labels, such as Pod Security ones), then dry-runs every object,
 // reporting every refused one, not only the first.
 func dryRunAll(objs []*unstructured.Unstructured) {
 	for _, o := range objs {
+		if o.GetKind() == "Namespace" {
+			ExpectWithOffset(1, apply(o, false)).To(Succeed())
+		}
+	}
+	for _, o := range objs {
 		if o.GetNamespace() != "" {
 			ensureNamespace(o.GetNamespace())
-		}
-		if o.GetKind() == "Namespace" {
-			ensureNamespace(o.GetName())
 		}
 	}
 	var errs []error

@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -34,7 +35,10 @@ var _ = Describe("kustomize install config/default", func() {
 	It("builds to the expected objects, all accepted by the API server", func() {
 		Expect(kindsOf(objs)).To(ConsistOf(
 			"ClusterRole//understudy-manager-role",
+			"ClusterRole//understudy-metrics-auth-role",
+			"ClusterRole//understudy-metrics-reader",
 			"ClusterRoleBinding//understudy-manager-rolebinding",
+			"ClusterRoleBinding//understudy-metrics-auth-rolebinding",
 			"CustomResourceDefinition//backuptargets.understudy.dev",
 			"CustomResourceDefinition//failovergroups.understudy.dev",
 			"CustomResourceDefinition//restoreschedules.understudy.dev",
@@ -46,6 +50,11 @@ var _ = Describe("kustomize install config/default", func() {
 			"ServiceAccount/understudy-system/understudy-controller-manager",
 		))
 		checkReferences(objs)
+		// The Namespace enforces the restricted Pod Security Standard (dryRunAll applies it for real
+		// first), so a Deployment whose pods it would refuse gets a warning, which apply refuses.
+		Expect(typed(single(objs, "Namespace"), &corev1.Namespace{}).Labels).To(And(
+			HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"),
+			HaveKeyWithValue("pod-security.kubernetes.io/warn", "restricted")))
 		dryRunAll(objs)
 	})
 
@@ -57,8 +66,12 @@ var _ = Describe("kustomize install config/default", func() {
 		Expect(dep.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--leader-elect"))
 		Expect(dep.Spec.Template.Spec.Containers[0].Image).To(Equal("understudy:dev"))
 
-		cr := typed(single(objs, "ClusterRole"), &rbacv1.ClusterRole{})
+		Expect(dep.Spec.Template.Spec.Containers[0].Args).To(ContainElements("--metrics-bind-address=:8443", "--metrics-secure=true"))
+		cr := typed(find(objs, "ClusterRole", "", "understudy-manager-role"), &rbacv1.ClusterRole{})
 		Expect(cr.Rules).To(Equal(generatedRules()))
+		auth := typed(find(objs, "ClusterRoleBinding", "", "understudy-metrics-auth-rolebinding"), &rbacv1.ClusterRoleBinding{})
+		Expect(auth.RoleRef.Name).To(Equal("understudy-metrics-auth-role"))
+		Expect(auth.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Name: "understudy-controller-manager", Namespace: ns}}))
 		role := typed(single(objs, "Role"), &rbacv1.Role{})
 		Expect(role.Rules).To(Equal(leaderElectionRules))
 	})

@@ -63,3 +63,8 @@ config/rbac/role.yaml (kubebuilder markers in controllers/), so the chart never 
 {{- end }}
 {{- toYaml $rules }}
 {{- end }}
+
+{{/* The metrics container port: 8443 for HTTPS (metrics.secure), 8080 for plain HTTP. */}}
+{{- define "understudy.metricsContainerPort" -}}
+{{- if .Values.metrics.secure }}8443{{ else }}8080{{ end }}
+{{- end }}
