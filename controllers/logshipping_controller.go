@@ -385,7 +385,7 @@ func (v *sqlGroupView) shipperChecksum(ctx context.Context) bool {
 
 func restoreStatusOf(res logshipping.DatabaseRestoreResult) v1alpha1.RestoreDatabaseStatus {
 	st := v1alpha1.RestoreDatabaseStatus{Name: res.Database, LastRestoredFile: res.LastRestoredFile,
-		LagSeconds: int64(res.Lag / time.Second), NeedsFullBackup: res.NeedsFullBackup, Message: res.Message}
+		LagSeconds: int64(res.Lag / time.Second), NeedsFullBackup: res.NeedsFullBackup, Message: res.Message, Reason: res.Reason}
 	if !res.RedoLSN.IsZero() {
 		st.LastRestoredLSN = res.RedoLSN.String()
 	}
@@ -444,7 +444,9 @@ func (r *LogShippingReconciler) writeScheduleStatus(ctx context.Context, rs *v1a
 		cur.Status.ObservedGeneration = cur.Generation
 		cond := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Restored",
 			Message: "the selected standbys restored the shipped log backups", ObservedGeneration: cur.Generation}
-		if runErr != nil {
+		if reason, msg := restoreProblem(cur.Status.Members); reason != "" {
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, reason, msg
+		} else if runErr != nil {
 			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "RestoreFailed", runErr.Error()
 		} else if broken := brokenChains(cur.Status.Members); broken != "" {
 			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "LogChainBroken", broken
@@ -453,6 +455,20 @@ func (r *LogShippingReconciler) writeScheduleStatus(ctx context.Context, rs *v1a
 		*rs = cur
 		return r.Status().Update(ctx, &cur)
 	})
+}
+
+// restoreProblem is the first database whose last restore failed for a named reason (a forked or
+// foreign standby database, a backup without checksums): the schedule's Ready condition carries
+// that reason, so `kubectl get rsched` and alerts tell it from a transient failure.
+func restoreProblem(members []v1alpha1.RestoreMemberStatus) (reason, message string) {
+	for _, m := range members {
+		for _, d := range m.Databases {
+			if d.Reason != "" {
+				return d.Reason, fmt.Sprintf("%s on %s: %s", d.Name, m.Name, d.Message)
+			}
+		}
+	}
+	return "", ""
 }
 
 func brokenChains(members []v1alpha1.RestoreMemberStatus) string {

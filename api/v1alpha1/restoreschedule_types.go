@@ -92,6 +92,12 @@ type RestoreDatabaseStatus struct {
 	// Message explains the last error, if any.
 	// +optional
 	Message string `json:"message,omitempty"`
+	// Reason is a machine-readable cause of the last failed restore: ForkedDatabase (error 4330, the
+	// standby is on another recovery path: it is reseeded), OtherDatabase (3154, the standby's
+	// database is a different database of the same name: left alone, drop or rename it) or
+	// ChecksumMissing (3187, a backup without checksums while checksums are verified).
+	// +optional
+	Reason string `json:"reason,omitempty"`
 }
 
 // RestoreMemberStatus is the restore state of one standby.

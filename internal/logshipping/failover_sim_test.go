@@ -337,7 +337,7 @@ func (f Files) newestOf(t *testing.T, db string, typ sqlserver.BackupType) strin
 
 // TestStandbyAheadOfThePromotedMemberIsReseeded: a third member had
 // restored a log backup the promoted member never saw, so the new
-// primary's log backups belong to a fork it is past (3154). It reseeds
+// primary's log backups belong to a fork it is past (4330). It reseeds
 // from the new primary's full backup by itself.
 func TestStandbyAheadOfThePromotedMemberIsReseeded(t *testing.T) {
 	a, b, c := startMember(t, "A"), startMember(t, "B"), startMember(t, "C")
