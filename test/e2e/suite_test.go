@@ -151,6 +151,7 @@ var _ = BeforeSuite(func() {
 		"operatorReplicas":      *dep.Spec.Replicas,
 		"leaderElectedAfterSec": round(time.Since(start)),
 		"operatorImage":         operatorImage,
+		"operatorPodSecurity":   restrictedNamespaceLabels["pod-security.kubernetes.io/enforce"],
 	}
 	if ver != nil {
 		info["serverVersion"] = ver.GitVersion
@@ -236,6 +237,9 @@ func splitImage(ref string) (string, string) {
 }
 
 func helmInstall() error {
+	if err := createOperatorNamespace(); err != nil {
+		return fmt.Errorf("create namespace %s: %w", operatorNamespace, err)
+	}
 	ac, err := helmSettings()
 	if err != nil {
 		return err
