@@ -87,7 +87,7 @@ func parseManagerFlags(args []string) (*managerFlags, error) {
 	fs.StringVar(&f.localBackupRoots, "local-backup-root", "", "Comma-separated backup directories mounted in the operator's container at the same path as in the SQL Server pods; backups under them are listed directly instead of from msdb history.")
 	fs.BoolVar(&f.webhookAllowLocal, "webhook-allow-local-targets", false,
 		"Let webhook notifications reach loopback, link-local (cloud metadata) and the API server's addresses, which are refused by default.")
-	fs.StringVar(&f.memberAddressAllow, "member-address-allow", "", "Comma-separated CIDRs and host-name suffixes (.db.example.com) that members' spec addresses must match; empty allows any address the API accepts (never link-local or cloud metadata addresses).")
+	fs.StringVar(&f.memberAddressAllow, "member-address-allow", "", "Comma-separated CIDRs and host-name suffixes (.db.example.com) that members' spec addresses must match; <namespace>=<entry> applies to one namespace, whose own entries then replace the others there; empty allows any address the API accepts (never link-local or cloud metadata addresses).")
 	f.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err

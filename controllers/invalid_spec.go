@@ -117,7 +117,7 @@ func (r *FailoverGroupReconciler) validate(g *v1alpha1.FailoverGroup) error {
 		return err
 	}
 	for i, m := range g.Spec.Members {
-		if m.Address != nil && !r.Addresses.Allows(m.Address.Host) {
+		if m.Address != nil && !r.Addresses.Allows(g.Namespace, m.Address.Host) {
 			return fmt.Errorf("spec.members[%d].address.host: %q is not in this installation's allowed member addresses (operator flag --member-address-allow, chart value memberAddresses.allow)", i, m.Address.Host)
 		}
 	}

@@ -12,45 +12,85 @@ import (
 	"strings"
 )
 
-// Policy is an allow list; the zero Policy allows every address the API accepts.
+// Policy is an installation's allow list: one for every namespace, and optionally one per
+// namespace that replaces it there. The zero Policy allows every address the API accepts.
 type Policy struct {
+	all         list
+	byNamespace map[string]list
+}
+
+// list is one allow list; empty allows everything.
+type list struct {
 	prefixes []netip.Prefix
 	suffixes []string
 }
 
 // Parse reads a list of entries: CIDRs ("10.0.0.0/8", "fd00::/8"), single IPs, or host-name
-// suffixes (".db.example.com" allows every name under it, "db1.example.com" that name only).
+// suffixes (".db.example.com" allows every name under it, "db1.example.com" that name only). An
+// entry "<namespace>=<entry>" applies to that namespace only, and a namespace with entries of its
+// own uses only those.
 func Parse(entries []string) (Policy, error) {
 	var p Policy
 	for _, e := range entries {
 		e = strings.TrimSpace(strings.ToLower(e))
-		switch {
-		case e == "":
+		target := &p.all
+		if ns, rest, ok := strings.Cut(e, "="); ok {
+			if ns == "" || rest == "" {
+				return Policy{}, fmt.Errorf("member address allow list: %q: want <namespace>=<CIDR or host suffix>", e)
+			}
+			if p.byNamespace == nil {
+				p.byNamespace = map[string]list{}
+			}
+			l := p.byNamespace[ns]
+			if err := l.add(rest); err != nil {
+				return Policy{}, err
+			}
+			p.byNamespace[ns] = l
 			continue
-		case strings.Contains(e, "/"):
-			pr, err := netip.ParsePrefix(e)
-			if err != nil {
-				return Policy{}, fmt.Errorf("member address allow list: %q is not a CIDR: %w", e, err)
-			}
-			p.prefixes = append(p.prefixes, pr.Masked())
-		default:
-			if ip, err := netip.ParseAddr(e); err == nil {
-				p.prefixes = append(p.prefixes, netip.PrefixFrom(ip, ip.BitLen()))
-				continue
-			}
-			p.suffixes = append(p.suffixes, strings.TrimSuffix(e, "."))
+		}
+		if err := target.add(e); err != nil {
+			return Policy{}, err
 		}
 	}
 	return p, nil
 }
 
-// Empty reports whether the policy allows everything.
-func (p Policy) Empty() bool { return len(p.prefixes) == 0 && len(p.suffixes) == 0 }
+func (p *list) add(e string) error {
+	switch {
+	case e == "":
+	case strings.Contains(e, "/"):
+		pr, err := netip.ParsePrefix(e)
+		if err != nil {
+			return fmt.Errorf("member address allow list: %q is not a CIDR: %w", e, err)
+		}
+		p.prefixes = append(p.prefixes, pr.Masked())
+	default:
+		if ip, err := netip.ParseAddr(e); err == nil {
+			p.prefixes = append(p.prefixes, netip.PrefixFrom(ip, ip.BitLen()))
+			return nil
+		}
+		p.suffixes = append(p.suffixes, strings.TrimSuffix(e, "."))
+	}
+	return nil
+}
 
-// Allows reports whether host (an IP address or a name, as written in the spec) may be used. Names
-// are matched as written, not resolved: an allow list of names trusts the cluster's DNS.
-func (p Policy) Allows(host string) bool {
-	if p.Empty() {
+// Empty reports whether the policy allows everything everywhere.
+func (p Policy) Empty() bool { return p.all.empty() && len(p.byNamespace) == 0 }
+
+func (p list) empty() bool { return len(p.prefixes) == 0 && len(p.suffixes) == 0 }
+
+// Allows reports whether a group in namespace may name host (an IP address or a name, as written in
+// the spec). Names are matched as written, not resolved: an allow list of names trusts the
+// cluster's DNS.
+func (p Policy) Allows(namespace, host string) bool {
+	if l, ok := p.byNamespace[strings.ToLower(namespace)]; ok {
+		return l.allows(host)
+	}
+	return p.all.allows(host)
+}
+
+func (p list) allows(host string) bool {
+	if p.empty() {
 		return true
 	}
 	h := strings.TrimSuffix(strings.ToLower(host), ".")
