@@ -26,8 +26,6 @@ import (
 var grantedButNotExercised = map[string]string{
 	"batch/jobs create": "prune Jobs run only with a volumeClaimName and a real volume (unit-tested in logshipping_prune_test.go)",
 	"understudy.dev/failovergroups/finalizers update":  "needed only where the OwnerReferencesPermissionEnforcement admission plugin runs; envtest does not enable it",
-	"authentication.k8s.io/tokenreviews create":        "metrics authentication; the tests' operators serve no metrics",
-	"authorization.k8s.io/subjectaccessreviews create": "metrics authorization; the tests' operators serve no metrics",
 }
 
 // auditEvent is the part of a kube-apiserver audit event this check reads.
