@@ -25,7 +25,7 @@ import (
 // reason the suite cannot show it.
 var grantedButNotExercised = map[string]string{
 	"batch/jobs create": "prune Jobs run only with a volumeClaimName and a real volume (unit-tested in logshipping_prune_test.go)",
-	"understudy.dev/failovergroups/finalizers update":  "needed only where the OwnerReferencesPermissionEnforcement admission plugin runs; envtest does not enable it",
+	"understudy.dev/failovergroups/finalizers update": "needed only where the OwnerReferencesPermissionEnforcement admission plugin runs; envtest does not enable it",
 }
 
 // auditEvent is the part of a kube-apiserver audit event this check reads.
