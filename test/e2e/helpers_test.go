@@ -173,21 +173,18 @@ func fetchDeliveries(base string) ([]Delivery, error) {
 // group is a generic FailoverGroup over members a (priority 200) and b (priority 100) of app, routed
 // by the Service <app>, with the timing of config/samples (probe every 2 s, 3 failures, 8 s Lease).
 func group(ns, app, webhookURL string) *v1alpha1.FailoverGroup {
-	g := &v1alpha1.FailoverGroup{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app},
-		Spec: v1alpha1.FailoverGroupSpec{
-			Members: []v1alpha1.Member{
-				{Name: "a", Priority: 200, PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app, "member": "a"}}},
-				{Name: "b", Priority: 100, PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app, "member": "b"}}},
-			},
-		},
-	}
+	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app}}
 	raw := fmt.Sprintf(`{
 	  "healthCheck": {"tcp": {"port": 8080}, "periodSeconds": 2, "failureThreshold": 3},
 	  "failover": {"mode": "Automatic", "failback": "Never", "leaseDurationSeconds": 8},
 	  "routing": {"service": {"name": %q, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}
 	}`, app)
+	// FailoverGroupSpec.UnmarshalJSON replaces the whole spec: the members go in after it.
 	Expect(json.Unmarshal([]byte(raw), &g.Spec)).To(Succeed())
+	g.Spec.Members = []v1alpha1.Member{
+		{Name: "a", Priority: 200, PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app, "member": "a"}}},
+		{Name: "b", Priority: 100, PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app, "member": "b"}}},
+	}
 	if webhookURL != "" {
 		hooks := fmt.Sprintf(`{"webhooks": [{"url": %q, "secretRef": {"name": "webhook", "key": "hmac-key"}, "events": ["Failover", "Switchover", "MemberDown"]}]}`, webhookURL+"/hook")
 		Expect(json.Unmarshal([]byte(hooks), &g.Spec.Notifications)).To(Succeed())
