@@ -107,13 +107,14 @@ test-e2e: ## Run test/e2e on $KUBECONFIG's cluster, or on a local cluster brough
 		go test -tags e2e $(E2E_GO_TEST_FLAGS) ./test/e2e/; \
 	else \
 		start=$$(date +%s); rc=0; \
-		trap 'hack/local-cluster.sh down; exit 130' INT TERM; \
+		trap 'hack/e2e-dns.sh down; hack/local-cluster.sh down; exit 130' INT TERM; \
 		if UNDERSTUDY_CLUSTER_DIR=$(UNDERSTUDY_CLUSTER_DIR) hack/local-cluster.sh up >/dev/null; then \
 			up=$$(date +%s); \
 			KUBECONFIG=$(UNDERSTUDY_CLUSTER_DIR)/kubeconfig UNDERSTUDY_CLUSTER_DIR=$(UNDERSTUDY_CLUSTER_DIR) \
 				go test -tags e2e $(E2E_GO_TEST_FLAGS) ./test/e2e/ || rc=$$?; \
 			tested=$$(date +%s); \
 		else rc=$$?; up=$$(date +%s); tested=$$up; echo "test-e2e: the local cluster did not come up"; fi; \
+		hack/e2e-dns.sh down || true; \
 		UNDERSTUDY_CLUSTER_DIR=$(UNDERSTUDY_CLUSTER_DIR) hack/local-cluster.sh down; \
 		echo "test-e2e: cluster up $$((up - start))s, suite $$((tested - up))s, down $$(( $$(date +%s) - tested ))s, total $$(( $$(date +%s) - start ))s (exit $$rc)"; \
 		exit $$rc; \

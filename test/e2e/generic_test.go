@@ -253,7 +253,11 @@ var _ = Describe("understudy on a real cluster", Ordered, func() {
 		record("operatorKilledMidFailover", all)
 	})
 
-	It("(4) helm upgrade and helm uninstall leave the groups and their pods alone", func() {
+	It("(4) DNS routing with the real ExternalDNS and BIND9: failover moves the answer, deleting the group removes the records", func() {
+		runDNSScenario()
+	})
+
+	It("(5) helm upgrade and helm uninstall leave the groups and their pods alone", func() {
 		type snapshot struct {
 			pods   map[string]types.UID
 			groups map[string]string // ns/name -> uid/active

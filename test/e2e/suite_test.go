@@ -2,10 +2,11 @@
 
 // Package e2e runs understudy on a real cluster (a kubelet, containerd, CNI and kube-proxy: packets
 // are routed) and measures what a client sees. It installs the operator with the real Helm chart
-// (charts/understudy, image understudy:e2e) and runs four scenarios in order: failover through
+// (charts/understudy, image understudy:e2e) and runs five scenarios in order: failover through
 // the routed Service with a webhook receiver; a SQL Server group (mssqlsim members, log shipping, a
 // writer pod going through the Service, salvage and rejoin, switchover back); the operator's leader
-// killed in the middle of a failover; and `helm upgrade`/`helm uninstall` leaving the groups alone.
+// killed in the middle of a failover; DNS routing through the real ExternalDNS and BIND9
+// (hack/e2e-dns.sh); and `helm upgrade`/`helm uninstall` leaving the groups alone.
 //
 // Run it with `make test-e2e` (brings up hack/local-cluster.sh when KUBECONFIG is not set, tears it
 // down afterwards), or against any cluster that already has the images understudy:e2e,
@@ -58,7 +59,7 @@ const (
 )
 
 // testNamespaces are created by the scenarios (and deleted before a new run on a reused cluster).
-var testNamespaces = []string{"e2e-generic", "e2e-sql", "e2e-restart"}
+var testNamespaces = []string{"e2e-generic", "e2e-sql", "e2e-restart", dnsNamespace}
 
 var (
 	operatorImage = envOr("E2E_OPERATOR_IMAGE", "understudy:e2e")
@@ -136,7 +137,8 @@ var _ = BeforeSuite(func() {
 	By("removing what an earlier run on this cluster left")
 	cleanUpEarlierRun()
 
-	By("installing the operator with the Helm chart charts/understudy")
+	By("installing ExternalDNS's DNSEndpoint CRD (the DNS scenario), then the operator with the Helm chart charts/understudy")
+	installDNSEndpointCRD()
 	start := time.Now()
 	Expect(helmInstall()).To(Succeed())
 	installTook := time.Since(start)
