@@ -98,33 +98,11 @@ start_proc() { # name command...
 
 proc_alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
 
-stop_proc() { # name
-  local name=$1 pid i
-  [ -f "$STATE/$name.pid" ] || return 0
-  pid=$(cat "$STATE/$name.pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$name ($pid) did not stop in 10s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$STATE/$name.pid"
-}
+# shellcheck source=hack/lib/proc.sh
+source "$ROOT/hack/lib/proc.sh"
 
-wait_for() { # description timeout-seconds command...
-  local what=$1 timeout=$2 i
-  shift 2
-  for ((i = 0; i < timeout * 10; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  log "timed out after ${timeout}s waiting for $what"
-  return 1
+stop_proc() { # name [timeout seconds]
+  stop_pidfile "$STATE/$1.pid" "$1" "${2:-10}"
 }
 
 # external-dns has finished a sync (read the DNSEndpoints and the zone, applied what differed).

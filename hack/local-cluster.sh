@@ -243,33 +243,11 @@ start_proc() { # name command...
 
 proc_alive() { [ -f "$STATE/pids/$1.pid" ] && kill -0 "$(cat "$STATE/pids/$1.pid")" 2>/dev/null; }
 
-stop_proc() { # name [timeout seconds]
-  local name=$1 timeout=${2:-15} pid i
-  [ -f "$STATE/pids/$name.pid" ] || return 0
-  pid=$(cat "$STATE/pids/$name.pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < timeout * 10; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$name ($pid) did not stop in ${timeout}s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$STATE/pids/$name.pid"
-}
+# shellcheck source=hack/lib/proc.sh
+source "$ROOT/hack/lib/proc.sh"
 
-wait_for() { # description timeout-seconds command...
-  local what=$1 timeout=$2 i
-  shift 2
-  for ((i = 0; i < timeout * 5; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.2
-  done
-  log "timed out after ${timeout}s waiting for $what"
-  return 1
+stop_proc() { # name [timeout seconds]
+  stop_pidfile "$STATE/pids/$1.pid" "$1" "${2:-15}"
 }
 
 apiserver_healthy() {
