@@ -30,15 +30,9 @@ func TestParseManagerFlagsLeaderElectionTiming(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := parseManagerFlags(tc.args)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
-				}
+			f, ok := parseFlagsCase(t, tc.args, tc.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if f.leaseDuration != tc.lease || f.renewDeadline != tc.renew || f.retryPeriod != tc.retry {
 				t.Errorf("got lease %s renew %s retry %s, want %s %s %s", f.leaseDuration, f.renewDeadline, f.retryPeriod, tc.lease, tc.renew, tc.retry)
@@ -96,15 +90,9 @@ func TestParseManagerFlagsMetrics(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := parseManagerFlags(tc.args)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
-				}
+			f, ok := parseFlagsCase(t, tc.args, tc.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			opts, err := metricsOptions(f)
 			if err != nil {
@@ -168,4 +156,21 @@ func TestParseManagerFlagsWebhookLocalTargets(t *testing.T) {
 			t.Errorf("%q: allow local targets = %v, want %v", args, f.webhookAllowLocal, want)
 		}
 	}
+}
+
+// parseFlagsCase parses args and checks the error against wantErr; ok is false when the case ends
+// there (an expected error).
+func parseFlagsCase(t *testing.T, args []string, wantErr string) (*managerFlags, bool) {
+	t.Helper()
+	f, err := parseManagerFlags(args)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want it to contain %q", err, wantErr)
+		}
+		return nil, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, true
 }
