@@ -183,7 +183,7 @@ func (w *world) input(g *v1alpha1.FailoverGroup) failover.Input {
 		in.Lease = failover.LeaseView{Exists: true, Holder: lease.Holder(w.lease), RenewTime: lease.RenewTime(w.lease), Duration: d}
 	}
 	if p := g.Status.InProgress; p != nil {
-		in.InProgress = &failover.Progress{From: p.From, To: p.To, Reason: p.Reason, Step: p.Step}
+		in.InProgress = &failover.Progress{From: p.From, To: p.To, Reason: failover.Reason(p.Reason), Step: p.Step}
 	}
 	for i, m := range g.Spec.Members {
 		h := w.health[m.Name]

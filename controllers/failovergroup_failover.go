@@ -25,7 +25,7 @@ import (
 func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, d failover.Decision) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	if g.Status.InProgress == nil {
-		g.Status.InProgress = &v1alpha1.FailoverProgress{From: d.From, To: d.To, Reason: d.Reason,
+		g.Status.InProgress = &v1alpha1.FailoverProgress{From: d.From, To: d.To, Reason: string(d.Reason),
 			Step: v1alpha1.StepStarted, StartedAt: metav1.NewMicroTime(w.now)}
 		if err := r.recordStep(ctx, g, w); err != nil {
 			return ctrl.Result{}, err
@@ -138,7 +138,7 @@ func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.Fai
 		return ctrl.Result{Requeue: true}, false, r.recordStep(ctx, g, w)
 	}
 	view := w.input(g).Lease
-	if unplanned(p.Reason) && holder != "" && !view.Expired(w.now) {
+	if failover.Reason(p.Reason).Unplanned() && holder != "" && !view.Expired(w.now) {
 		return ctrl.Result{RequeueAfter: view.ExpiresAt().Sub(w.now)}, false, nil
 	}
 	l, err := r.Leases.Take(ctx, g, w.lease, p.To, w.leaseDuration(g), w.now)
@@ -175,7 +175,7 @@ func (r *FailoverGroupReconciler) complete(ctx context.Context, g *v1alpha1.Fail
 		CompletedAt: &now, EstimatedDataLoss: p.EstimatedDataLoss}
 	g.Status.FailoverCount++
 	g.Status.InProgress = nil
-	if unplanned(p.Reason) && p.From != "" {
+	if failover.Reason(p.Reason).Unplanned() && p.From != "" {
 		markFenced(g, p.From)
 	}
 	if err := r.writeStatus(ctx, g, w, rr, nil); err != nil {
@@ -185,23 +185,17 @@ func (r *FailoverGroupReconciler) complete(ctx context.Context, g *v1alpha1.Fail
 	failoversTotal.WithLabelValues(key, p.Reason).Inc()
 	failoverDuration.WithLabelValues(p.Reason).Observe(now.Sub(p.StartedAt.Time).Seconds())
 	r.eventCompleted(ctx, g, p, now.Sub(p.StartedAt.Time))
-	if p.Reason == failover.ReasonSwitchover && g.Annotations[v1alpha1.AnnotationSwitchoverTo] == p.To {
+	if failover.Reason(p.Reason) == failover.ReasonSwitchover && g.Annotations[v1alpha1.AnnotationSwitchoverTo] == p.To {
 		if err := r.clearAnnotation(ctx, g, v1alpha1.AnnotationSwitchoverTo); err != nil {
 			return err
 		}
 	}
-	if p.Reason == failover.ReasonForced && g.Annotations[v1alpha1.AnnotationForceFailover] == p.To {
+	if failover.Reason(p.Reason) == failover.ReasonForced && g.Annotations[v1alpha1.AnnotationForceFailover] == p.To {
 		if err := r.clearAnnotation(ctx, g, v1alpha1.AnnotationForceFailover); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// unplanned reports whether a move happens because the active member failed: the Lease must expire
-// first and the old member stays fenced.
-func unplanned(reason string) bool {
-	return reason == failover.ReasonFailover || reason == failover.ReasonForced
 }
 
 // clearAnnotation removes a request annotation once it is done.
@@ -227,7 +221,7 @@ func markFenced(g *v1alpha1.FailoverGroup, name string) {
 
 func (r *FailoverGroupReconciler) eventStarted(g *v1alpha1.FailoverGroup) {
 	p := g.Status.InProgress
-	switch p.Reason {
+	switch failover.Reason(p.Reason) {
 	case failover.ReasonInitialElection:
 		r.event(g, corev1.EventTypeNormal, "Electing", "Elect", "electing %s as the active member", p.To)
 	case failover.ReasonFailover:
@@ -241,16 +235,16 @@ func (r *FailoverGroupReconciler) eventStarted(g *v1alpha1.FailoverGroup) {
 }
 
 func (r *FailoverGroupReconciler) eventCompleted(ctx context.Context, g *v1alpha1.FailoverGroup, p *v1alpha1.FailoverProgress, took time.Duration) {
-	if p.Reason == failover.ReasonInitialElection {
+	if failover.Reason(p.Reason) == failover.ReasonInitialElection {
 		r.event(g, corev1.EventTypeNormal, "Elected", "Elect", "member %s is active", p.To)
 		return
 	}
 	r.event(g, corev1.EventTypeNormal, p.Reason+"Completed", p.Reason, "%s from %s to %s completed in %s", p.Reason, p.From, p.To, took)
 	ev := notify.EventFailover
-	if !unplanned(p.Reason) {
+	if !failover.Reason(p.Reason).Unplanned() {
 		ev = notify.EventSwitchover
 	}
-	if p.Reason == failover.ReasonFailback {
+	if failover.Reason(p.Reason) == failover.ReasonFailback {
 		ev = "Failback"
 	}
 	r.notify(ctx, g, notify.Event{Event: ev, From: p.From, To: p.To, Reason: p.Reason})

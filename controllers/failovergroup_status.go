@@ -33,7 +33,7 @@ func (r *FailoverGroupReconciler) roles(g *v1alpha1.FailoverGroup, w *world, hol
 		case p != nil:
 			if m.Name == p.To {
 				role = v1alpha1.RoleActive
-			} else if m.Name == p.From && p.Reason == failover.ReasonFailover {
+			} else if m.Name == p.From && failover.Reason(p.Reason).Unplanned() {
 				role = v1alpha1.RoleFenced
 			}
 		default:
@@ -199,9 +199,9 @@ func (r *FailoverGroupReconciler) setPhaseAndConditions(g *v1alpha1.FailoverGrou
 	switch {
 	case g.Spec.Failover.Paused && p == nil:
 		g.Status.Phase = v1alpha1.PhasePaused
-	case p != nil && unplanned(p.Reason):
+	case p != nil && failover.Reason(p.Reason).Unplanned():
 		g.Status.Phase = v1alpha1.PhaseFailingOver
-	case p != nil && p.Reason == failover.ReasonInitialElection:
+	case p != nil && failover.Reason(p.Reason) == failover.ReasonInitialElection:
 		g.Status.Phase = v1alpha1.PhaseInitializing
 	case p != nil:
 		g.Status.Phase = v1alpha1.PhaseSwitchingOver

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/failover"
 	"github.com/understudy-dev/understudy/internal/logshipping"
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
@@ -140,12 +141,12 @@ func (p *sqlPromoter) Promote(ctx context.Context, g *v1alpha1.FailoverGroup, fr
 	}
 	now := p.r.Clock.Now()
 	switch {
-	case reason == "InitialElection":
+	case failover.Reason(reason) == failover.ReasonInitialElection:
 		if err := cand.HealthCheck(ctx, v.dbs, sqlserver.RolePrimary); err != nil {
 			return PromotionReport{}, fmt.Errorf("elect %s: %w", to, err)
 		}
 		return PromotionReport{}, nil
-	case unplanned(reason):
+	case failover.Reason(reason).Unplanned():
 		sh, _, err := v.shipper(ctx)
 		if err != nil {
 			return PromotionReport{}, err

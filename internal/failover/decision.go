@@ -31,20 +31,29 @@ const (
 	ActionFailoverRefused Action = "FailoverRefused"
 )
 
+// Reason is why the active role moves; recorded in status.lastFailover, status.inProgress and
+// metrics.
+type Reason string
+
 // Reasons recorded in status.lastFailover and metrics.
 const (
-	ReasonInitialElection = "InitialElection"
-	ReasonFailover        = "Failover"
-	ReasonSwitchover      = "Switchover"
-	ReasonFailback        = "Failback"
-	ReasonForced          = "Forced"
+	ReasonInitialElection Reason = "InitialElection"
+	ReasonFailover        Reason = "Failover"
+	ReasonSwitchover      Reason = "Switchover"
+	ReasonFailback        Reason = "Failback"
+	ReasonForced          Reason = "Forced"
 )
+
+// Unplanned reports whether the move happens because the active member failed (an automatic or a
+// forced failover): the Lease must expire first and the old member stays fenced until it rejoins.
+// Switchovers, failbacks and the initial election are planned.
+func (r Reason) Unplanned() bool { return r == ReasonFailover || r == ReasonForced }
 
 // Decision is the outcome of Decide.
 type Decision struct {
 	Action   Action
 	From, To string
-	Reason   string
+	Reason   Reason
 	Message  string
 	// Renew asks for the holder's Lease to be renewed now.
 	Renew bool

@@ -62,8 +62,9 @@ type Policy struct {
 
 // Progress is a failover under way (status.inProgress).
 type Progress struct {
-	From, To, Reason string
-	Step             v1alpha1.FailoverStep
+	From, To string
+	Reason   Reason
+	Step     v1alpha1.FailoverStep
 }
 
 // Input is a snapshot of the world.
