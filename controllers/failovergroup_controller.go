@@ -53,9 +53,6 @@ type FailoverGroupReconciler struct {
 	probeEvents chan event.GenericEvent
 }
 
-// errStopped is returned by AfterStep hooks that simulate an operator crash.
-var errStopped = errors.New("stopped after failover step")
-
 // Reconcile reads the world, decides the next step (internal/failover), acts and writes status.
 // A write that lost to a newer version of an object (our own previous write not yet in the cache,
 // or another writer) is not an error: the next pass reads the newer version and decides again.

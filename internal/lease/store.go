@@ -13,10 +13,13 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 )
 
-// LabelGroup is set on every group Lease, so the operator caches only those Leases.
-const LabelGroup = "understudy.dev/group"
+// LabelGroup is set on every group Lease, so the operator caches only those Leases. It is the one
+// label the operator puts on every object it makes for a group (v1alpha1.LabelGroup).
+const LabelGroup = v1alpha1.LabelGroup
 
 // ErrLostRace means another writer changed the Lease first; the caller must not act on its plan.
 var ErrLostRace = errors.New("lease changed by another writer")

@@ -43,19 +43,6 @@ func (t Target) Dir(db string) (string, error) {
 	return sqlserver.BackupDir(t.Root, t.Namespace, t.Group, db)
 }
 
-// localDir returns the operator-side directory of db's backups, or "" when
-// the operator does not see the volume.
-func (t Target) localDir(db string) (string, error) {
-	if t.LocalRoot == "" {
-		return "", nil
-	}
-	dir, err := t.Dir(db)
-	if err != nil {
-		return "", err
-	}
-	return t.toLocal(dir), nil
-}
-
 // toLocal maps a server path under Root to the operator's file system.
 func (t Target) toLocal(serverPath string) string {
 	rel := strings.TrimPrefix(strings.TrimPrefix(serverPath, path.Clean(t.Root)), "/")
