@@ -244,14 +244,7 @@ func runDNSScenario() {
 	defer poller.Stop()
 	time.Sleep(time.Second)
 	t0 := killMember(ns, app, "a")
-	var statusAt time.Time
-	Eventually(func() string {
-		fg := getGroup(ns, app)
-		if fg.Status.ActiveMember == "b" && statusAt.IsZero() {
-			statusAt = time.Now()
-		}
-		return fg.Status.ActiveMember
-	}).WithTimeout(time.Minute).WithPolling(100*time.Millisecond).Should(Equal("b"), "status.activeMember never became b")
+	statusAt := waitActive(ns, app, "b")
 	isB := func(s dnsSample) bool { return s.err == nil && s.answer.first(dnsTypeA) == targets["b"] }
 	Eventually(func() bool { return !poller.firstAfter(t0, isB).IsZero() }).
 		WithTimeout(time.Minute).WithPolling(50*time.Millisecond).Should(BeTrue(), "%s never resolved to b's %s", dnsHostname, targets["b"])

@@ -49,14 +49,7 @@ var _ = Describe("understudy on a real cluster", Ordered, func() {
 		By("killing the active member a (Deployment and pod deleted, grace period 0)")
 		t0 := killMember(ns, app, "a")
 
-		var statusAt time.Time
-		Eventually(func() string {
-			fg := getGroup(ns, app)
-			if fg.Status.ActiveMember == "b" && statusAt.IsZero() {
-				statusAt = time.Now()
-			}
-			return fg.Status.ActiveMember
-		}).WithTimeout(time.Minute).WithPolling(100*time.Millisecond).Should(Equal("b"), "status.activeMember never became b")
+		statusAt := waitActive(ns, app, "b")
 
 		By("waiting for the client to get answers from b through the Service")
 		Eventually(func() bool { return !reader.firstAfter(t0, "b").IsZero() }).

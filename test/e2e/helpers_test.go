@@ -198,6 +198,20 @@ func getGroup(ns, name string) *v1alpha1.FailoverGroup {
 	return &g
 }
 
+// waitActive waits (up to a minute, polling every 100 ms) until the group's status.activeMember is
+// member and returns when that was first seen.
+func waitActive(ns, name, member string) time.Time {
+	var at time.Time
+	Eventually(func() string {
+		fg := getGroup(ns, name)
+		if fg.Status.ActiveMember == member && at.IsZero() {
+			at = time.Now()
+		}
+		return fg.Status.ActiveMember
+	}).WithTimeout(time.Minute).WithPolling(100*time.Millisecond).Should(Equal(member), "status.activeMember never became %s", member)
+	return at
+}
+
 func condition(g *v1alpha1.FailoverGroup, t string) *metav1.Condition {
 	for i := range g.Status.Conditions {
 		if g.Status.Conditions[i].Type == t {

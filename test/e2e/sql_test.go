@@ -140,14 +140,7 @@ func runSQLScenario() {
 		client.GracePeriodSeconds(0))).To(Succeed())
 
 	By("waiting for ds2 to be active and for the writer to be acknowledged by DS2 through the same Service")
-	var activeAt time.Time
-	Eventually(func() string {
-		grp := getGroup(sqlNamespace, sqlGroup)
-		if grp.Status.ActiveMember == "ds2" && activeAt.IsZero() {
-			activeAt = time.Now()
-		}
-		return grp.Status.ActiveMember
-	}).WithTimeout(time.Minute).WithPolling(100*time.Millisecond).Should(Equal("ds2"), "ds2 never became active")
+	activeAt := waitActive(sqlNamespace, sqlGroup, "ds2")
 	var firstOnDS2 *Ack
 	Eventually(func() *Ack {
 		firstOnDS2 = firstAckFrom(writerStats().Acks, "DS2", t0)
