@@ -51,6 +51,13 @@ func pruneTestReconciler(t *testing.T) (*LogShippingReconciler, client.Client) {
 	return &LogShippingReconciler{Client: c, Scheme: scheme, OperatorImage: "registry.example/understudy:0.1.0"}, c
 }
 
+// pruneFixture is a group db/sales whose BackupTarget's volume is a PVC, so pruning needs a Job.
+func pruneFixture() (*v1alpha1.FailoverGroup, *v1alpha1.BackupTarget, logshipping.Target) {
+	return &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sales", UID: "u1"}},
+		&v1alpha1.BackupTarget{Spec: v1alpha1.BackupTargetSpec{Path: "/backups", VolumeClaimName: "mssql-backups"}},
+		logshipping.Target{Root: "/backups", Namespace: "db", Group: "sales"}
+}
+
 // minuteHistory is what msdb holds for db after days at a 1-minute log interval and a daily full
 // backup: every backup ever taken, including files deleted long ago.
 func minuteHistory(target logshipping.Target, db string, start time.Time, days int) []sqlserver.BackupFile {
@@ -77,9 +84,7 @@ func minuteHistory(target logshipping.Target, db string, start time.Time, days i
 // files per database, about 3 MiB of paths) give the same few arguments as one day.
 func TestPruneJobStaysSmallWhateverTheHistory(t *testing.T) {
 	r, _ := pruneTestReconciler(t)
-	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sales", UID: "u1"}}
-	bt := &v1alpha1.BackupTarget{Spec: v1alpha1.BackupTargetSpec{Path: "/backups", VolumeClaimName: "mssql-backups"}}
-	target := logshipping.Target{Root: "/backups", Namespace: "db", Group: "sales"}
+	g, bt, target := pruneFixture()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	sizes := map[int]int{}
 	for _, days := range []int{3, 30} {
@@ -110,9 +115,7 @@ func TestPruneJobStaysSmallWhateverTheHistory(t *testing.T) {
 
 func TestPruneJob(t *testing.T) {
 	r, c := pruneTestReconciler(t)
-	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sales", UID: "u1"}}
-	bt := &v1alpha1.BackupTarget{Spec: v1alpha1.BackupTargetSpec{Path: "/backups", VolumeClaimName: "mssql-backups"}}
-	target := logshipping.Target{Root: "/backups", Namespace: "db", Group: "sales"}
+	g, bt, target := pruneFixture()
 	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	files := logshipping.Files{"Sales": minuteHistory(target, "Sales", start, 3)}
 	now := start.Add(72 * time.Hour)
@@ -173,9 +176,7 @@ func restrictedViolations(t *testing.T, meta *metav1.ObjectMeta, spec *corev1.Po
 // mssql user (10001), with no token.
 func TestPruneJobPassesRestrictedPodSecurity(t *testing.T) {
 	r, _ := pruneTestReconciler(t)
-	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sales", UID: "u1"}}
-	bt := &v1alpha1.BackupTarget{Spec: v1alpha1.BackupTargetSpec{Path: "/backups", VolumeClaimName: "mssql-backups"}}
-	target := logshipping.Target{Root: "/backups", Namespace: "db", Group: "sales"}
+	g, bt, target := pruneFixture()
 	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	job, err := r.pruneJob(g, bt, target, logshipping.Files{"Sales": minuteHistory(target, "Sales", start, 3)}, start.Add(72*time.Hour), 48*time.Hour, nil)
 	if err != nil || job == nil {
