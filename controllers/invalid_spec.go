@@ -30,18 +30,26 @@ func invalidCondition(gen int64, err error) metav1.Condition {
 		Message: msg, ObservedGeneration: gen}
 }
 
+// setInvalid puts the InvalidSpec condition into conds; false when it was already there as is (no
+// write, no Event).
+func setInvalid(conds *[]metav1.Condition, gen int64, verr error) bool {
+	cond := invalidCondition(gen, verr)
+	old := meta.FindStatusCondition(*conds, v1alpha1.ConditionReady)
+	if old != nil && old.Status == cond.Status && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == gen {
+		return false
+	}
+	meta.SetStatusCondition(conds, cond)
+	return true
+}
+
 // markGroupInvalid stops probing an invalid group and reports it; the Lease, routing and members
 // are left as they are, so nothing is lost while the spec is being fixed.
 func (r *FailoverGroupReconciler) markGroupInvalid(ctx context.Context, g *v1alpha1.FailoverGroup, key string, verr error) error {
 	r.Runner.Remove(key)
-	cond := invalidCondition(g.Generation, verr)
-	old := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionReady)
-	if old != nil && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == cond.ObservedGeneration &&
-		g.Status.Phase == v1alpha1.PhaseInvalid {
+	if !setInvalid(&g.Status.Conditions, g.Generation, verr) && g.Status.Phase == v1alpha1.PhaseInvalid {
 		return nil
 	}
-	r.event(g, corev1.EventTypeWarning, ReasonInvalidSpec, "Validate", "%s", cond.Message)
-	meta.SetStatusCondition(&g.Status.Conditions, cond)
+	r.event(g, corev1.EventTypeWarning, ReasonInvalidSpec, "Validate", "%s", invalidCondition(g.Generation, verr).Message)
 	g.Status.Phase = v1alpha1.PhaseInvalid
 	g.Status.ObservedGeneration = g.Generation
 	if err := r.Status().Update(ctx, g); err != nil {
@@ -52,13 +60,10 @@ func (r *FailoverGroupReconciler) markGroupInvalid(ctx context.Context, g *v1alp
 
 // markScheduleInvalid reports an invalid RestoreSchedule, which is not run.
 func (r *LogShippingReconciler) markScheduleInvalid(ctx context.Context, rs *v1alpha1.RestoreSchedule, verr error) error {
-	cond := invalidCondition(rs.Generation, verr)
-	old := meta.FindStatusCondition(rs.Status.Conditions, v1alpha1.ConditionReady)
-	if old != nil && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == cond.ObservedGeneration {
+	cur := rs.DeepCopy()
+	if !setInvalid(&cur.Status.Conditions, cur.Generation, verr) {
 		return nil
 	}
-	cur := rs.DeepCopy()
-	meta.SetStatusCondition(&cur.Status.Conditions, cond)
 	cur.Status.ObservedGeneration = cur.Generation
 	if err := r.Status().Update(ctx, cur); err != nil {
 		return fmt.Errorf("write InvalidSpec status of restore schedule %s: %w", rs.Name, err)
@@ -68,16 +73,13 @@ func (r *LogShippingReconciler) markScheduleInvalid(ctx context.Context, rs *v1a
 
 // markBackupTargetInvalid reports an invalid BackupTarget; no group ships to it.
 func (r *LogShippingReconciler) markBackupTargetInvalid(ctx context.Context, bt *v1alpha1.BackupTarget, verr error) error {
-	cond := invalidCondition(bt.Generation, verr)
 	var cur v1alpha1.BackupTarget
 	if err := r.Get(ctx, client.ObjectKeyFromObject(bt), &cur); err != nil {
 		return client.IgnoreNotFound(err)
 	}
-	old := meta.FindStatusCondition(cur.Status.Conditions, v1alpha1.ConditionReady)
-	if old != nil && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == cond.ObservedGeneration {
+	if !setInvalid(&cur.Status.Conditions, cur.Generation, verr) {
 		return nil
 	}
-	meta.SetStatusCondition(&cur.Status.Conditions, cond)
 	cur.Status.ObservedGeneration = cur.Generation
 	if err := r.Status().Update(ctx, &cur); err != nil {
 		return fmt.Errorf("write InvalidSpec status of backup target %s: %w", bt.Name, err)
