@@ -98,14 +98,15 @@ func (r *FailoverGroupReconciler) afterStep(g *v1alpha1.FailoverGroup, step v1al
 	return r.AfterStep(g.Namespace+"/"+g.Name, step)
 }
 
-// fence moves traffic away from the old member: the Service selects nothing, the DNS record of the
-// active role is withdrawn, and the old member's pods are labelled fenced.
+// fence moves traffic away from the old member: the Service selects nothing and the old member's
+// pods are labelled fenced. The DNS record of the active role is left as it is until the route step
+// replaces it (withdrawing it would leave the name NXDOMAIN, negatively cached by resolvers).
 func (r *FailoverGroupReconciler) fence(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress) error {
 	roles, readable := r.roles(g, w, "", p)
 	if err := r.labelPods(ctx, g, w.pods, roles, readable); err != nil {
 		return err
 	}
-	if _, err := r.applyRouting(ctx, g, routeState{readable: readableMembers(g, readable)}); err != nil {
+	if _, err := r.applyRouting(ctx, g, routeState{readable: readableMembers(g, readable), keepDNS: true}); err != nil {
 		return err
 	}
 	if p.From != "" {

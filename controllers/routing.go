@@ -41,10 +41,13 @@ func (rr *routingResult) messages() []string {
 	return out
 }
 
-// routeState says where traffic goes: active is nil while it goes nowhere (fenced).
+// routeState says where traffic goes: active is nil while it goes nowhere (fenced). keepDNS keeps
+// the active hostname's DNS record as it is (the fence step: DNS is not a fence, see
+// routing.KeepActiveRecord); the read-only records still follow readable.
 type routeState struct {
 	active   *v1alpha1.Member
 	readable []v1alpha1.Member
+	keepDNS  bool
 }
 
 // applyRouting points the Service, the read-only Service and the DNS records at the route state,

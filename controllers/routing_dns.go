@@ -72,6 +72,9 @@ func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.Fail
 	}
 
 	eps := routing.DNSEndpoints(dns, rs.active, rs.readable)
+	if rs.keepDNS {
+		eps = routing.KeepActiveRecord(dns, eps, de.Spec.Endpoints)
+	}
 	if !exists {
 		de = externaldnsv1alpha1.DNSEndpoint{ObjectMeta: metav1.ObjectMeta{Name: g.Name, Namespace: g.Namespace,
 			Labels: map[string]string{v1alpha1.LabelGroup: g.Name}}}

@@ -203,3 +203,40 @@ var _ = Describe("DNS records during the first election", func() {
 			"db.example.com": "CNAME a.example.com", "db-ro.example.com": "CNAME b.example.com"}))
 	})
 })
+
+var _ = Describe("DNS records during a failover", func() {
+	It("keep answering with the old member until the route step replaces the answer (never withdrawn)", func() {
+		ns := newNamespace()
+		var mu sync.Mutex
+		var atStep map[v1alpha1.FailoverStep]map[string]string // nil: not recording yet
+		mgr := startManager(ns, controllers.Options{AfterStep: func(_ string, step v1alpha1.FailoverStep) error {
+			recs := dnsRecordsOf(ns, "db")
+			mu.Lock()
+			defer mu.Unlock()
+			if atStep != nil {
+				atStep[step] = recs
+			}
+			return nil
+		}})
+		DeferCleanup(mgr.Stop)
+		a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
+		DeferCleanup(a.Stop)
+		DeferCleanup(b.Stop)
+		g := groupOf(ns, "db", memberAt("a", 200, a), memberAt("b", 100, b))
+		g.Spec.Routing.DNS = &v1alpha1.DNSRouting{Hostname: "db.example.com", TTL: 30}
+		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
+		Eventually(func() map[string]string { return dnsRecordsOf(ns, "db") }).Should(Equal(map[string]string{"db.example.com": "CNAME a.example.com"}))
+		mu.Lock()
+		atStep = map[v1alpha1.FailoverStep]map[string]string{} // from now on: the first election is over
+		mu.Unlock()
+
+		a.Stop()
+		Eventually(func() string { return activeOf(ns, "db") }).Should(Equal("b"))
+		Eventually(func() map[string]string { return dnsRecordsOf(ns, "db") }).Should(Equal(map[string]string{"db.example.com": "CNAME b.example.com"}))
+		mu.Lock()
+		defer mu.Unlock()
+		Expect(atStep).To(HaveKeyWithValue(v1alpha1.StepFenced, map[string]string{"db.example.com": "CNAME a.example.com"}),
+			"fencing must not withdraw the record: an NXDOMAIN answer is cached for the zone's negative TTL")
+		Expect(atStep).To(HaveKeyWithValue(v1alpha1.StepLeaseTaken, map[string]string{"db.example.com": "CNAME a.example.com"}))
+	})
+})

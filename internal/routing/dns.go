@@ -134,6 +134,30 @@ func DNSEndpoints(dns *v1alpha1.DNSRouting, active *v1alpha1.Member, readable []
 	return out
 }
 
+// KeepActiveRecord returns records with the hostname's record taken from current, the records
+// published now: while the role moves (fenced, Lease taken, promoting) the name keeps answering with
+// the old member until the route step replaces the answer in one update. Withdrawing it instead
+// would make the name NXDOMAIN, which resolvers cache for the zone's negative TTL (RFC 2308), often
+// far longer than the record's TTL. A name that had no record keeps none.
+func KeepActiveRecord(dns *v1alpha1.DNSRouting, records, current []*endpoint.Endpoint) []*endpoint.Endpoint {
+	if dns == nil {
+		return records
+	}
+	name := NormalizeHostname(dns.Hostname)
+	var out []*endpoint.Endpoint
+	for _, ep := range current {
+		if ep != nil && NormalizeHostname(ep.DNSName) == name {
+			out = append(out, ep)
+		}
+	}
+	for _, ep := range records {
+		if ep != nil && NormalizeHostname(ep.DNSName) != name {
+			out = append(out, ep)
+		}
+	}
+	return out
+}
+
 func readOnlyEndpoint(dns *v1alpha1.DNSRouting, readable []v1alpha1.Member) *endpoint.Endpoint {
 	byType := map[string][]string{}
 	var firstType string

@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/external-dns/endpoint"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 )
@@ -102,6 +103,47 @@ func TestDNSEndpoints(t *testing.T) {
 	}
 	if DNSEndpoints(nil, &ds1, nil) != nil {
 		t.Error("records without spec.routing.dns")
+	}
+}
+
+func TestKeepActiveRecord(t *testing.T) {
+	dns := &v1alpha1.DNSRouting{Hostname: "Sales.example.com.", ReadOnlyHostname: "sales-ro.example.com", TTL: 30}
+	old := endpoint.NewEndpointWithTTL("sales.example.com", RecordCNAME, 30, "ds1.example.com")
+	oldRO := endpoint.NewEndpointWithTTL("sales-ro.example.com", RecordCNAME, 30, "ds1.example.com")
+	newRO := endpoint.NewEndpointWithTTL("sales-ro.example.com", RecordCNAME, 30, "ds3.example.com")
+	other := endpoint.NewEndpointWithTTL("other.example.com", RecordA, 30, "10.0.0.9")
+	show := func(eps []*endpoint.Endpoint) []string {
+		var out []string
+		for _, ep := range eps {
+			out = append(out, fmt.Sprintf("%s %s %v", ep.DNSName, ep.RecordType, []string(ep.Targets)))
+		}
+		return out
+	}
+	tests := []struct {
+		name             string
+		records, current []*endpoint.Endpoint
+		want             []string
+	}{
+		{"the published active record stays while fenced, read-only follows the new records",
+			[]*endpoint.Endpoint{newRO}, []*endpoint.Endpoint{old, oldRO},
+			[]string{"sales.example.com CNAME [ds1.example.com]", "sales-ro.example.com CNAME [ds3.example.com]"}},
+		{"no record published yet: none is made up", []*endpoint.Endpoint{newRO}, nil,
+			[]string{"sales-ro.example.com CNAME [ds3.example.com]"}},
+		{"a new active record is replaced by the published one", []*endpoint.Endpoint{
+			endpoint.NewEndpointWithTTL("sales.example.com", RecordCNAME, 30, "ds2.example.com")}, []*endpoint.Endpoint{old},
+			[]string{"sales.example.com CNAME [ds1.example.com]"}},
+		{"only the hostname is kept, not other names published by hand", nil, []*endpoint.Endpoint{other, old, nil},
+			[]string{"sales.example.com CNAME [ds1.example.com]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := show(KeepActiveRecord(dns, tt.records, tt.current)); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if got := KeepActiveRecord(nil, []*endpoint.Endpoint{newRO}, []*endpoint.Endpoint{old}); len(got) != 1 || got[0] != newRO {
+		t.Errorf("without spec.routing.dns the records are returned as they are: %v", show(got))
 	}
 }
 

@@ -133,6 +133,23 @@ func queryDNS(server, name string, qtype uint16, timeout time.Duration) (dnsAnsw
 	}
 }
 
+// queryDNSAsAResolver asks as a stub resolver does: a query that gets no answer in time is sent
+// again (glibc's default is 2 attempts; this tries 3 of 500 ms), so one UDP datagram lost or late on
+// a loaded machine is not taken for a name that does not resolve. Any answer, NXDOMAIN included, is
+// final.
+func queryDNSAsAResolver(server, name string, qtype uint16) (dnsAnswer, error) {
+	var a dnsAnswer
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		a, err = queryDNS(server, name, qtype, 500*time.Millisecond)
+		var ne net.Error
+		if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+			return a, err
+		}
+	}
+	return a, err
+}
+
 func parseDNSResponse(m []byte) (dnsAnswer, error) {
 	flags := binary.BigEndian.Uint16(m[2:])
 	if flags&0x8000 == 0 {
@@ -262,7 +279,7 @@ func startDNSPoller(server, name string, qtype uint16, interval time.Duration) *
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
-			a, err := queryDNS(server, name, qtype, 500*time.Millisecond)
+			a, err := queryDNSAsAResolver(server, name, qtype)
 			p.mu.Lock()
 			p.samples = append(p.samples, dnsSample{at: time.Now(), answer: a, err: err})
 			p.mu.Unlock()
