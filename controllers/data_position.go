@@ -5,6 +5,7 @@ import (
 	"time"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
 // dataPosition summarises a SQL Server member's restored data for the failover decision: the
@@ -30,4 +31,32 @@ func dataPosition(dbs []v1alpha1.DatabasePosition, want int) (*big.Int, *time.Du
 		}
 	}
 	return lowest, &lag
+}
+
+// awaitingRejoin: a member fenced by an unplanned failover in a log-shipping group stays fenced
+// until its databases are restoring the new primary's backups.
+func awaitingRejoin(g *v1alpha1.FailoverGroup, member string) bool {
+	if g.Spec.LogShipping == nil || g.Spec.SQLServer == nil {
+		return false
+	}
+	for _, m := range g.Status.Members {
+		if m.Name == member {
+			return m.Role == v1alpha1.RoleFenced && !restoringAll(m.Databases, len(g.Spec.SQLServer.Databases))
+		}
+	}
+	return false
+}
+
+// restoringAll reports whether every database is a log-shipping standby (sqlserver.IsStandby of the
+// state the status recorded).
+func restoringAll(dbs []v1alpha1.DatabasePosition, want int) bool {
+	if len(dbs) < want {
+		return false
+	}
+	for _, d := range dbs {
+		if !sqlserver.IsStandby(sqlserver.ParseDescribed(d.State)) {
+			return false
+		}
+	}
+	return true
 }

@@ -42,8 +42,8 @@ type FailoverGroupReconciler struct {
 	Notifier  *notify.Dispatcher
 	Promoter  Promoter
 	Leases    *lease.Store
-	// SQLTargets gives the SQL Server health checker each address's login (nil: no SQL checks).
-	SQLTargets *sqlTargets
+	// SQL is the SQL Server adapter: health-check logins, per-group state (nil: no SQL checks).
+	SQL *sqlGroups
 	// Addresses is the installation's allow list for member addresses.
 	Addresses addresspolicy.Policy
 	// AfterStep, when set, is called after each failover step is recorded in status; an error stops
@@ -71,6 +71,7 @@ func (r *FailoverGroupReconciler) reconcile(ctx context.Context, req ctrl.Reques
 	if err := r.Get(ctx, req.NamespacedName, &g); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Runner.Remove(key)
+			r.SQL.Forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get group: %w", err)
@@ -235,6 +236,7 @@ func (r *FailoverGroupReconciler) renew(ctx context.Context, g *v1alpha1.Failove
 // finalize takes the role labels off the members' pods and stops probing.
 func (r *FailoverGroupReconciler) finalize(ctx context.Context, g *v1alpha1.FailoverGroup, key string) error {
 	r.Runner.Remove(key)
+	r.SQL.Forget(client.ObjectKeyFromObject(g))
 	if !controllerutil.ContainsFinalizer(g, finalizerName) {
 		return nil
 	}

@@ -85,7 +85,7 @@ func previousMembers(g *v1alpha1.FailoverGroup) map[string]v1alpha1.MemberStatus
 
 // registerSQLTargets tells the SQL Server health checker the group's login for each probed address.
 func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1alpha1.FailoverGroup, members []probe.MemberSpec, holder string) error {
-	if r.SQLTargets == nil || g.Spec.SQLServer == nil || g.Spec.HealthCheck.SQLServer == nil {
+	if r.SQL == nil || g.Spec.SQLServer == nil || g.Spec.HealthCheck.SQLServer == nil {
 		return nil
 	}
 	cfg, err := sqlCredentials(ctx, r.APIReader, g)
@@ -101,7 +101,7 @@ func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1a
 		c := cfg
 		c.Host = host
 		c.Port, _ = strconv.Atoi(port)
-		r.SQLTargets.set(m.Target.Address, sqlProbeTarget{cfg: c, dbs: dbs, primary: m.Name == holder})
+		r.SQL.setProbe(g, m.Name, m.Target.Address, sqlProbeTarget{cfg: c, dbs: dbs, primary: m.Name == holder})
 	}
 	return nil
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,10 +43,6 @@ type LogShippingReconciler struct {
 	Leases   *lease.Store
 	// OperatorImage runs the prune Jobs (`understudy prune`); empty: no Jobs.
 	OperatorImage string
-
-	mu sync.Mutex
-	// lastRestore is when each schedule last ran restores on each member.
-	lastRestore map[string]time.Time
 }
 
 // Reconcile runs one log-shipping cycle for a group and says when the next is due.
@@ -54,7 +50,7 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	var g v1alpha1.FailoverGroup
 	if err := r.Get(ctx, req.NamespacedName, &g); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.SQL.clients.forget(req.Namespace + "/" + req.Name + "/")
+			r.SQL.Forget(req.NamespacedName) // the group is gone: its pools, Shipper and restore times too
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -62,7 +58,7 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, nil // an invalid group is reported by the FailoverGroup controller
 	}
 	interval := g.Spec.LogShipping.LogBackupInterval.Duration
-	unlock := r.SQL.locks.lock(req.String())
+	unlock := r.SQL.lock(&g)
 	defer unlock()
 	if g.Status.InProgress != nil {
 		return ctrl.Result{RequeueAfter: time.Second}, nil // a failover owns the databases now
@@ -72,7 +68,7 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, err
 	}
 	holder := lease.Holder(l)
-	if memberByName(&g, holder) == nil {
+	if !slices.ContainsFunc(g.Spec.Members, func(m v1alpha1.Member) bool { return m.Name == holder }) {
 		return ctrl.Result{RequeueAfter: interval}, nil
 	}
 	cyc, err := r.cycle(ctx, &g, holder)
@@ -240,17 +236,9 @@ func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.Fai
 		if m.Name == holder || (len(rs.Spec.Members) > 0 && !contains(rs.Spec.Members, m.Name)) || awaitingRejoin(g, m.Name) {
 			continue
 		}
-		key := rs.Namespace + "/" + rs.Name + "/" + m.Name
-		r.mu.Lock()
-		if r.lastRestore == nil {
-			r.lastRestore = map[string]time.Time{}
-		}
-		last, seen := r.lastRestore[key]
-		if !seen {
-			last = cyc.now.Add(offset - interval) // first run: offset after now
-			r.lastRestore[key] = last
-		}
-		r.mu.Unlock()
+		// When this schedule last restored this member; the first run comes offset after now.
+		run := rs.Name + "/" + m.Name
+		last := r.SQL.reg.LastRestore(groupKey(g), run, cyc.now.Add(offset-interval))
 		if wait := last.Add(interval).Sub(cyc.now); wait > 0 {
 			next = min(next, wait)
 			continue
@@ -265,9 +253,7 @@ func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.Fai
 			errs = append(errs, fmt.Errorf("copy logins to %s: %w", m.Name, err))
 		}
 		results, err := logshipping.RestoreStandby(ctx, standby, subset(cyc.files, dbs), dbs, settings, cyc.now)
-		r.mu.Lock()
-		r.lastRestore[key] = cyc.now
-		r.mu.Unlock()
+		r.SQL.reg.Restored(groupKey(g), run, cyc.now)
 		cyc.restores[m.Name] = results
 		if err != nil {
 			errs = append(errs, fmt.Errorf("restore on %s: %w", m.Name, err))
@@ -349,33 +335,6 @@ func restoreSettingsFor(schedules []v1alpha1.RestoreSchedule, member string, sh 
 		break
 	}
 	return settings
-}
-
-// awaitingRejoin: a member fenced by an unplanned failover in a log-shipping group stays fenced
-// until its databases are restoring the new primary's backups.
-func awaitingRejoin(g *v1alpha1.FailoverGroup, member string) bool {
-	if g.Spec.LogShipping == nil || g.Spec.SQLServer == nil {
-		return false
-	}
-	for _, m := range g.Status.Members {
-		if m.Name == member {
-			return m.Role == v1alpha1.RoleFenced && !restoringAll(m.Databases, len(g.Spec.SQLServer.Databases))
-		}
-	}
-	return false
-}
-
-// restoringAll reports whether every database is a standby copy (RESTORING or STANDBY).
-func restoringAll(dbs []v1alpha1.DatabasePosition, want int) bool {
-	if len(dbs) < want {
-		return false
-	}
-	for _, d := range dbs {
-		if d.State != sqlserver.StateRestoring && d.State != "ONLINE (STANDBY)" {
-			return false
-		}
-	}
-	return true
 }
 
 func (v *sqlGroupView) shipperChecksum(ctx context.Context) bool {

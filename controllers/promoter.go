@@ -2,30 +2,114 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/failover"
+	"github.com/understudy-dev/understudy/internal/logshipping"
+	"github.com/understudy-dev/understudy/internal/promotion"
+	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
-// Promoter makes a member able to serve as the active one, after it holds the Lease and before
-// traffic is routed to it. The generic group needs nothing beyond role labels; the SQL Server engine
-// restores the remaining log backups and recovers the databases. Promote must be idempotent: it is
-// repeated when the operator restarts between promotion and routing.
-type Promoter interface {
-	Promote(ctx context.Context, g *v1alpha1.FailoverGroup, from, to string, reason string) (PromotionReport, error)
-}
+// Promoter makes a member able to serve as the active one (promotion.Promoter).
+type Promoter = promotion.Promoter
 
-// PromotionReport is what a promotion measured.
-type PromotionReport struct {
-	// EstimatedDataLoss is the window of writes the new active member may not have (nil: unknown
-	// or not applicable).
-	EstimatedDataLoss *time.Duration
-}
+// PromotionReport is what a promotion measured (promotion.Report).
+type PromotionReport = promotion.Report
 
 // GenericPromoter is the promotion of groups without a data path: nothing to do.
-type GenericPromoter struct{}
+type GenericPromoter = promotion.Generic
 
-// Promote does nothing.
-func (GenericPromoter) Promote(context.Context, *v1alpha1.FailoverGroup, string, string, string) (PromotionReport, error) {
-	return PromotionReport{}, nil
+// sqlPromoter promotes members of SQL Server groups; other groups need nothing. It reads the
+// members' pods through pods and tells the time with clock.
+type sqlPromoter struct {
+	groups *sqlGroups
+	pods   client.Reader
+	clock  clock.PassiveClock
+}
+
+// Promote: an unplanned failover applies every shipped log backup and recovers the databases; a
+// planned switchover takes a tail-log backup WITH NORECOVERY on the old primary first (zero data
+// loss, the old primary continues as a standby); an initial election checks that the member's
+// databases are online and writable.
+func (p *sqlPromoter) Promote(ctx context.Context, g *v1alpha1.FailoverGroup, from, to, reason string) (PromotionReport, error) {
+	if g.Spec.SQLServer == nil {
+		return PromotionReport{}, nil
+	}
+	unlock := p.groups.lock(g)
+	defer unlock()
+	pods, err := listMemberPods(ctx, p.pods, g)
+	if err != nil {
+		return PromotionReport{}, err
+	}
+	v, err := p.groups.view(ctx, g, pods)
+	if err != nil {
+		return PromotionReport{}, err
+	}
+	cand, err := v.client(to)
+	if err != nil {
+		return PromotionReport{}, err
+	}
+	now := p.clock.Now()
+	switch {
+	case failover.Reason(reason) == failover.ReasonInitialElection:
+		if err := cand.HealthCheck(ctx, v.dbs, sqlserver.RolePrimary); err != nil {
+			return PromotionReport{}, fmt.Errorf("elect %s: %w", to, err)
+		}
+		return PromotionReport{}, nil
+	case failover.Reason(reason).Unplanned():
+		sh, _, err := v.shipper(ctx)
+		if err != nil {
+			return PromotionReport{}, err
+		}
+		files := logshipping.Files{}
+		if sh != nil {
+			// The old primary is down: the candidate reads the backup headers (or, when the
+			// operator cannot see the directory, its history plus what the operator last read
+			// through the old primary).
+			if files, _, err = sh.Catalogue.ForPromotion(ctx, cand, sh.Target, v.dbs); err != nil {
+				return PromotionReport{}, fmt.Errorf("list shipped backups: %w", err)
+			}
+		}
+		res, err := logshipping.Promote(ctx, cand, files, v.dbs, lastSeen(g, now))
+		if err != nil {
+			return PromotionReport{}, err
+		}
+		if !res.Known {
+			return PromotionReport{}, nil
+		}
+		loss := res.EstimatedDataLoss
+		return PromotionReport{EstimatedDataLoss: &loss}, nil
+	default:
+		sh, _, err := v.shipper(ctx)
+		if err != nil {
+			return PromotionReport{}, err
+		}
+		if sh == nil {
+			return PromotionReport{}, fmt.Errorf("planned switchover of a SQL Server group needs spec.logShipping (the tail-log backup goes to its BackupTarget)")
+		}
+		old, err := v.client(from)
+		if err != nil {
+			return PromotionReport{}, err
+		}
+		if _, err := sh.PlannedSwitchover(ctx, old, cand, v.dbs, now); err != nil {
+			return PromotionReport{}, err
+		}
+		zero := time.Duration(0)
+		return PromotionReport{EstimatedDataLoss: &zero}, nil
+	}
+}
+
+// lastSeen is when the old primary was last known healthy. An unplanned failover starts when the
+// Lease expires, and the Lease's renewTime is the holder's last successful probe, so it is the
+// failover's start minus the Lease duration.
+func lastSeen(g *v1alpha1.FailoverGroup, now time.Time) time.Time {
+	if p := g.Status.InProgress; p != nil {
+		return p.StartedAt.Add(-seconds(g.Spec.Failover.LeaseDurationSeconds))
+	}
+	return now
 }

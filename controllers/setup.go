@@ -37,6 +37,9 @@ type Options struct {
 	MemberAddresses addresspolicy.Policy
 	// ControllerName distinguishes controllers when several managers run in one process (tests).
 	ControllerName string
+	// SQLRegistry keeps the per-group state of SQL Server groups (connection pools, Shippers, probe
+	// targets, restore times); nil means a new one. Tests pass their own to look at it.
+	SQLRegistry *SQLRegistry
 	// WebhookAllowLocalTargets lets webhooks reach loopback, link-local (cloud metadata) and the
 	// API server's address, which are refused by default (notify.DispatcherOptions.AllowLocalTargets).
 	WebhookAllowLocalTargets bool
@@ -48,11 +51,13 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	sql := &sqlGroups{reader: mgr.GetAPIReader(), localRoots: opts.LocalBackupRoots}
-	targets := &sqlTargets{}
+	if opts.SQLRegistry == nil {
+		opts.SQLRegistry = NewSQLRegistry()
+	}
+	sql := &sqlGroups{reader: mgr.GetAPIReader(), localRoots: opts.LocalBackupRoots, reg: opts.SQLRegistry}
 	if opts.Checkers == nil {
 		opts.Checkers = probe.NewRegistry()
-		opts.Checkers[probe.KindSQLServer] = &sqlHealthChecker{targets: targets}
+		opts.Checkers[probe.KindSQLServer] = &sqlHealthChecker{groups: sql}
 	}
 	if opts.ControllerName == "" {
 		opts.ControllerName = "failovergroup"
@@ -95,11 +100,11 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Promoter:    opts.Promoter,
 		Leases:      leases,
 		AfterStep:   opts.AfterStep,
-		SQLTargets:  targets,
+		SQL:         sql,
 		probeEvents: probeEvents,
 	}
 	if fg.Promoter == nil {
-		fg.Promoter = &sqlPromoter{groups: sql, r: fg}
+		fg.Promoter = &sqlPromoter{groups: sql, pods: mgr.GetClient(), clock: opts.Clock}
 	}
 	if err := fg.SetupWithManager(mgr, opts.ControllerName); err != nil {
 		return fmt.Errorf("failovergroup controller: %w", err)

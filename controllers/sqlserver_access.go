@@ -2,10 +2,7 @@ package controllers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -76,58 +73,4 @@ func sqlEndpoint(g *v1alpha1.FailoverGroup, m v1alpha1.Member, pods memberPods) 
 		return "", 0, false
 	}
 	return host, port, true
-}
-
-// sqlClients keeps one connection pool per member, replaced when the member's endpoint or
-// credentials change. Safe for concurrent use.
-type sqlClients struct {
-	mu      sync.Mutex
-	clients map[string]cachedSQLClient
-}
-
-type cachedSQLClient struct {
-	fingerprint string
-	client      *sqlserver.Client
-}
-
-// fingerprint identifies a configuration without keeping its password in memory twice.
-func fingerprint(cfg sqlserver.Config) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00%s\x00%x\x00%v", cfg.Host, cfg.Port, cfg.Username, cfg.Password, cfg.Encrypt, cfg.CACertPEM, cfg.TrustServerCertificate)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// get returns the pool for key (e.g. "ns/group/member"), opening a new one when cfg changed.
-func (c *sqlClients) get(key string, cfg sqlserver.Config) (*sqlserver.Client, error) {
-	fp := fingerprint(cfg)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cur, ok := c.clients[key]; ok {
-		if cur.fingerprint == fp {
-			return cur.client, nil
-		}
-		_ = cur.client.Close()
-		delete(c.clients, key)
-	}
-	cl, err := sqlserver.Open(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open SQL Server connection to %s: %w", cfg.Address(), err)
-	}
-	if c.clients == nil {
-		c.clients = map[string]cachedSQLClient{}
-	}
-	c.clients[key] = cachedSQLClient{fingerprint: fp, client: cl}
-	return cl, nil
-}
-
-// forget closes the pools whose key starts with prefix (a deleted group: "ns/group/").
-func (c *sqlClients) forget(prefix string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, cur := range c.clients {
-		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
-			_ = cur.client.Close()
-			delete(c.clients, k)
-		}
-	}
 }

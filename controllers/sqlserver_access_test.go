@@ -101,25 +101,3 @@ func TestSQLEndpoint(t *testing.T) {
 		})
 	}
 }
-
-func TestSQLClientsReopenOnChange(t *testing.T) {
-	var c sqlClients
-	cfg := sqlserver.Config{Host: "127.0.0.1", Port: 1, Username: "u", Password: "p"}
-	a, err := c.get("db/sales/ds1", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, _ := c.get("db/sales/ds1", cfg)
-	if again != a {
-		t.Error("same config must reuse the pool")
-	}
-	cfg.Password = "rotated"
-	b, _ := c.get("db/sales/ds1", cfg)
-	if b == a {
-		t.Error("a rotated password must open a new pool")
-	}
-	c.forget("db/sales/")
-	if len(c.clients) != 0 {
-		t.Errorf("forget left %d pools", len(c.clients))
-	}
-}

@@ -5,35 +5,67 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
-	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
-	"github.com/understudy-dev/understudy/internal/failover"
 	"github.com/understudy-dev/understudy/internal/logshipping"
+	"github.com/understudy-dev/understudy/internal/sqlgroup"
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
-// sqlGroups holds what the SQL Server path keeps per group across reconciles: connection pools and
-// the log-shipping Shipper (whose catalogue caches backup headers). Shared by the FailoverGroup
-// reconciler (promotion) and the log-shipping reconciler.
+// SQLRegistry is the per-group state of the SQL Server path (sqlgroup.Registry): Options.SQLRegistry
+// lets tests look at it.
+type SQLRegistry = sqlgroup.Registry[*sqlserver.Client]
+
+// NewSQLRegistry returns an empty registry whose pools are sqlserver.Open's.
+func NewSQLRegistry() *SQLRegistry { return sqlgroup.New(sqlserver.Open) }
+
+// sqlGroups is the SQL Server adapter shared by the FailoverGroup reconciler (health-check targets,
+// promotion) and the log-shipping reconciler: it reads a group's credentials and BackupTarget and
+// keeps what lives across reconciles (connection pools, the log-shipping Shipper whose catalogue
+// caches backup headers, probe targets, restore times, the group's lock) in one registry entry per
+// group, dropped by Forget when the group is deleted.
 type sqlGroups struct {
 	reader client.Reader
 	// localRoots are the operator's own mounted backup directories (Options.LocalBackupRoots).
 	localRoots []string
-	clients    sqlClients
-	locks      groupLocks
-
-	mu       sync.Mutex
-	shippers map[string]*cachedShipper
+	reg        *SQLRegistry
 }
 
-type cachedShipper struct {
-	key     string // what the Shipper was built from
-	shipper *logshipping.Shipper
+func groupKey(g *v1alpha1.FailoverGroup) sqlgroup.Key {
+	return sqlgroup.Key{Namespace: g.Namespace, Name: g.Name}
+}
+
+// Forget drops everything kept for a deleted group and closes its connection pools. Safe on nil.
+func (s *sqlGroups) Forget(key types.NamespacedName) {
+	if s != nil {
+		s.reg.Forget(key)
+	}
+}
+
+// lock serialises the SQL work of one group between the log-shipping loop and a failover's
+// promotion step, so a standby is never being restored while it is promoted.
+func (s *sqlGroups) lock(g *v1alpha1.FailoverGroup) (unlock func()) {
+	return s.reg.Lock(groupKey(g))
+}
+
+// setProbe tells the SQL Server health checker the login, databases and role to check at a member's
+// probed address. Members no longer in the group's spec are dropped.
+func (s *sqlGroups) setProbe(g *v1alpha1.FailoverGroup, member, address string, t sqlProbeTarget) {
+	s.reg.SetProbe(groupKey(g), member, address, sqlgroup.ProbeTarget{Config: t.cfg, Databases: t.dbs, Primary: t.primary})
+	s.reg.RetainMembers(groupKey(g), memberNames(g))
+}
+
+func memberNames(g *v1alpha1.FailoverGroup) []string {
+	out := make([]string, 0, len(g.Spec.Members))
+	for _, m := range g.Spec.Members {
+		out = append(out, m.Name)
+	}
+	return out
 }
 
 // sqlGroupView is one group's SQL Server access for one reconcile.
@@ -51,22 +83,23 @@ func (s *sqlGroups) view(ctx context.Context, g *v1alpha1.FailoverGroup, pods ma
 		return nil, err
 	}
 	dbs := databaseNames(g.Spec.SQLServer.Databases)
+	s.reg.RetainMembers(groupKey(g), memberNames(g))
 	return &sqlGroupView{g: g, cfg: cfg, pods: pods, dbs: dbs, s: s}, nil
 }
 
 // client is the pooled connection to a member's SQL Server.
 func (v *sqlGroupView) client(member string) (*sqlserver.Client, error) {
-	m := memberByName(v.g, member)
-	if m == nil {
+	i := slices.IndexFunc(v.g.Spec.Members, func(m v1alpha1.Member) bool { return m.Name == member })
+	if i < 0 {
 		return nil, fmt.Errorf("no member %q", member)
 	}
-	host, port, ok := sqlEndpoint(v.g, *m, v.pods[member])
+	host, port, ok := sqlEndpoint(v.g, v.g.Spec.Members[i], v.pods[member])
 	if !ok {
 		return nil, fmt.Errorf("member %s has no address and no Ready pod", member)
 	}
 	cfg := v.cfg
 	cfg.Host, cfg.Port = host, port
-	return v.s.clients.get(v.g.Namespace+"/"+v.g.Name+"/"+member, cfg)
+	return v.s.reg.Pool(groupKey(v.g), member, cfg)
 }
 
 // shipper is the group's Shipper for its BackupTarget (nil, nil without spec.logShipping).
@@ -93,110 +126,14 @@ func (v *sqlGroupView) shipper(ctx context.Context) (*logshipping.Shipper, *v1al
 			target.LocalRoot = bt.Spec.Path
 		}
 	}
-	key := fmt.Sprintf("%+v|%s|%s|%d", target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration, bt.Generation)
-	gk := v.g.Namespace + "/" + v.g.Name
-	v.s.mu.Lock()
-	defer v.s.mu.Unlock()
-	if cur, ok := v.s.shippers[gk]; ok && cur.key == key {
-		return cur.shipper, &bt, nil
-	}
-	sh, err := logshipping.NewShipper(target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration)
+	id := fmt.Sprintf("%+v|%s|%s|%d", target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration, bt.Generation)
+	sh, err := v.s.reg.Shipper(groupKey(v.g), id, func() (*logshipping.Shipper, error) {
+		return logshipping.NewShipper(target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration)
+	})
 	if err != nil {
 		return nil, &bt, err
 	}
-	if v.s.shippers == nil {
-		v.s.shippers = map[string]*cachedShipper{}
-	}
-	v.s.shippers[gk] = &cachedShipper{key: key, shipper: sh}
 	return sh, &bt, nil
-}
-
-// sqlPromoter promotes members of SQL Server groups; other groups need nothing.
-type sqlPromoter struct {
-	groups *sqlGroups
-	r      *FailoverGroupReconciler
-}
-
-// Promote: an unplanned failover applies every shipped log backup and recovers the databases; a
-// planned switchover takes a tail-log backup WITH NORECOVERY on the old primary first (zero data
-// loss, the old primary continues as a standby); an initial election checks that the member's
-// databases are online and writable.
-func (p *sqlPromoter) Promote(ctx context.Context, g *v1alpha1.FailoverGroup, from, to, reason string) (PromotionReport, error) {
-	if g.Spec.SQLServer == nil {
-		return PromotionReport{}, nil
-	}
-	unlock := p.groups.locks.lock(g.Namespace + "/" + g.Name)
-	defer unlock()
-	pods, err := p.r.listMemberPods(ctx, g)
-	if err != nil {
-		return PromotionReport{}, err
-	}
-	v, err := p.groups.view(ctx, g, pods)
-	if err != nil {
-		return PromotionReport{}, err
-	}
-	cand, err := v.client(to)
-	if err != nil {
-		return PromotionReport{}, err
-	}
-	now := p.r.Clock.Now()
-	switch {
-	case failover.Reason(reason) == failover.ReasonInitialElection:
-		if err := cand.HealthCheck(ctx, v.dbs, sqlserver.RolePrimary); err != nil {
-			return PromotionReport{}, fmt.Errorf("elect %s: %w", to, err)
-		}
-		return PromotionReport{}, nil
-	case failover.Reason(reason).Unplanned():
-		sh, _, err := v.shipper(ctx)
-		if err != nil {
-			return PromotionReport{}, err
-		}
-		files := logshipping.Files{}
-		if sh != nil {
-			// The old primary is down: the candidate reads the backup headers (or, when the
-			// operator cannot see the directory, its history plus what the operator last read
-			// through the old primary).
-			if files, _, err = sh.Catalogue.ForPromotion(ctx, cand, sh.Target, v.dbs); err != nil {
-				return PromotionReport{}, fmt.Errorf("list shipped backups: %w", err)
-			}
-		}
-		res, err := logshipping.Promote(ctx, cand, files, v.dbs, lastSeen(g, now))
-		if err != nil {
-			return PromotionReport{}, err
-		}
-		if !res.Known {
-			return PromotionReport{}, nil
-		}
-		loss := res.EstimatedDataLoss
-		return PromotionReport{EstimatedDataLoss: &loss}, nil
-	default:
-		sh, _, err := v.shipper(ctx)
-		if err != nil {
-			return PromotionReport{}, err
-		}
-		if sh == nil {
-			return PromotionReport{}, fmt.Errorf("planned switchover of a SQL Server group needs spec.logShipping (the tail-log backup goes to its BackupTarget)")
-		}
-		old, err := v.client(from)
-		if err != nil {
-			return PromotionReport{}, err
-		}
-		if _, err := sh.PlannedSwitchover(ctx, old, cand, v.dbs, now); err != nil {
-			return PromotionReport{}, err
-		}
-		zero := time.Duration(0)
-		return PromotionReport{EstimatedDataLoss: &zero}, nil
-	}
-}
-
-// lastSeen is when the old primary was last known healthy. An unplanned failover starts when the
-// Lease expires, and the Lease's renewTime is the holder's last successful probe, so it is the
-// failover's start minus the Lease duration.
-func lastSeen(g *v1alpha1.FailoverGroup, now time.Time) time.Time {
-	if p := g.Status.InProgress; p != nil {
-		return p.StartedAt.Add(-seconds(g.Spec.Failover.LeaseDurationSeconds))
-	}
-	return now
 }
 
 // underRoot reports whether path is one of roots or inside one (paths are clean: the API refuses
