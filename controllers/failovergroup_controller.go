@@ -60,7 +60,7 @@ func (r *FailoverGroupReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	res, err := r.reconcile(ctx, req)
 	if err != nil && apierrors.IsConflict(err) {
 		logf.FromContext(ctx).V(1).Info("conflict, reconciling again", "error", err.Error())
-		return ctrl.Result{Requeue: true}, nil
+		return ctrl.Result{RequeueAfter: requeueSoon}, nil
 	}
 	return res, err
 }
@@ -71,6 +71,7 @@ func (r *FailoverGroupReconciler) reconcile(ctx context.Context, req ctrl.Reques
 	if err := r.Get(ctx, req.NamespacedName, &g); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Runner.Remove(key)
+			forgetReadiness(key)
 			r.SQL.Forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
@@ -104,7 +105,7 @@ func (r *FailoverGroupReconciler) reconcile(ctx context.Context, req ctrl.Reques
 	if d.Renew {
 		if err := r.renew(ctx, &g, w); err != nil {
 			if errors.Is(err, lease.ErrLostRace) {
-				return ctrl.Result{Requeue: true}, nil
+				return ctrl.Result{RequeueAfter: requeueSoon}, nil
 			}
 			return ctrl.Result{}, err
 		}
@@ -185,12 +186,10 @@ func (w *world) input(g *v1alpha1.FailoverGroup) failover.Input {
 	}
 	for i, m := range g.Spec.Members {
 		h := w.health[m.Name]
-		mv := failover.MemberView{Name: m.Name, Priority: m.Priority, Index: i, Known: h.known, Healthy: h.healthy}
+		mv := failover.MemberView{Name: m.Name, Priority: m.Priority, Index: i, Known: h.known, Healthy: h.healthy,
+			Message: h.message, Fenced: prev[m.Name].Role == v1alpha1.RoleFenced, Rejoining: awaitingRejoin(g, m.Name)}
 		if g.Spec.SQLServer != nil {
 			mv.Position, mv.DataBehind = dataPosition(prev[m.Name].Databases, len(g.Spec.SQLServer.Databases))
-		}
-		if awaitingRejoin(g, m.Name) {
-			mv.Healthy = false // a diverged old primary is never a candidate until it is a standby again
 		}
 		if h.healthy {
 			mv.HealthySince = w.now
@@ -236,6 +235,7 @@ func (r *FailoverGroupReconciler) renew(ctx context.Context, g *v1alpha1.Failove
 // finalize takes the role labels off the members' pods and stops probing.
 func (r *FailoverGroupReconciler) finalize(ctx context.Context, g *v1alpha1.FailoverGroup, key string) error {
 	r.Runner.Remove(key)
+	forgetReadiness(key)
 	r.SQL.Forget(client.ObjectKeyFromObject(g))
 	if !controllerutil.ContainsFinalizer(g, finalizerName) {
 		return nil

@@ -39,7 +39,7 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 		// Status writes decode the server's answer into g: always work on the current record.
 		p := g.Status.InProgress
 		if p == nil {
-			return ctrl.Result{Requeue: true}, nil
+			return ctrl.Result{RequeueAfter: requeueSoon}, nil
 		}
 		switch p.Step {
 		case v1alpha1.StepStarted:
@@ -54,7 +54,7 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 				return res, err
 			}
 			if g.Status.InProgress == nil { // abandoned: somebody else moved the role
-				return ctrl.Result{Requeue: true}, nil
+				return ctrl.Result{RequeueAfter: requeueSoon}, nil
 			}
 			p.Step = v1alpha1.StepLeaseTaken
 
@@ -74,7 +74,7 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 			if err != nil {
 				return ctrl.Result{}, err
 			}
-			return ctrl.Result{Requeue: true}, r.complete(ctx, g, w, p, rr)
+			return ctrl.Result{RequeueAfter: requeueSoon}, r.complete(ctx, g, w, p, rr)
 
 		default:
 			log.Info("unknown failover step; starting the routing step again", "step", p.Step)
@@ -102,7 +102,7 @@ func (r *FailoverGroupReconciler) afterStep(g *v1alpha1.FailoverGroup, step v1al
 // pods are labelled fenced. The DNS record of the active role is left as it is until the route step
 // replaces it (withdrawing it would leave the name NXDOMAIN, negatively cached by resolvers).
 func (r *FailoverGroupReconciler) fence(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress) error {
-	roles, readable := r.roles(g, w, "", p)
+	roles, readable := memberRoles(g, w, "", p)
 	if err := r.labelPods(ctx, g, w.pods, roles, readable); err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.Fai
 		r.event(g, corev1.EventTypeWarning, "FailoverAborted", "Failover",
 			"failover to %s aborted before it took the role: %s is no longer healthy", p.To, p.To)
 		g.Status.InProgress = nil
-		return ctrl.Result{Requeue: true}, false, r.recordStep(ctx, g, w)
+		return ctrl.Result{RequeueAfter: requeueSoon}, false, r.recordStep(ctx, g, w)
 	}
 	view := w.input(g).Lease
 	if failover.Reason(p.Reason).Unplanned() && holder != "" && !view.Expired(w.now) {
@@ -144,7 +144,7 @@ func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.Fai
 	}
 	l, err := r.Leases.Take(ctx, g, w.lease, p.To, w.leaseDuration(g), w.now)
 	if errors.Is(err, lease.ErrLostRace) {
-		return ctrl.Result{Requeue: true}, false, nil
+		return ctrl.Result{RequeueAfter: requeueSoon}, false, nil
 	}
 	if err != nil {
 		return ctrl.Result{}, false, err
@@ -162,7 +162,7 @@ func (r *FailoverGroupReconciler) route(ctx context.Context, g *v1alpha1.Failove
 	}
 	done := *p
 	done.Step = v1alpha1.StepRouted
-	roles, readable := r.roles(g, w, holder, &done)
+	roles, readable := memberRoles(g, w, holder, &done)
 	if err := r.labelPods(ctx, g, w.pods, roles, readable); err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func (r *FailoverGroupReconciler) settle(ctx context.Context, g *v1alpha1.Failov
 	if !isMember(g, holder) {
 		holder = ""
 	}
-	roles, readable := r.roles(g, w, holder, nil)
+	roles, readable := memberRoles(g, w, holder, nil)
 	if err := r.labelPods(ctx, g, w.pods, roles, readable); err != nil {
 		return err
 	}

@@ -46,12 +46,16 @@ func setInvalid(conds *[]metav1.Condition, gen int64, verr error) bool {
 // are left as they are, so nothing is lost while the spec is being fixed.
 func (r *FailoverGroupReconciler) markGroupInvalid(ctx context.Context, g *v1alpha1.FailoverGroup, key string, verr error) error {
 	r.Runner.Remove(key)
+	forgetReadiness(key)
 	if !setInvalid(&g.Status.Conditions, g.Generation, verr) && g.Status.Phase == v1alpha1.PhaseInvalid {
 		return nil
 	}
 	r.event(g, corev1.EventTypeWarning, ReasonInvalidSpec, "Validate", "%s", invalidCondition(g.Generation, verr).Message)
 	g.Status.Phase = v1alpha1.PhaseInvalid
 	g.Status.ObservedGeneration = g.Generation
+	g.Status.FailoverReadiness = nil // nothing would be promoted while the spec is invalid
+	meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionFailoverReady, Status: metav1.ConditionFalse,
+		Reason: ReasonInvalidSpec, Message: "the spec is invalid: the group does not fail over until it is fixed", ObservedGeneration: g.Generation})
 	if err := r.Status().Update(ctx, g); err != nil {
 		return fmt.Errorf("write InvalidSpec status: %w", err)
 	}

@@ -48,8 +48,18 @@ var _ = Describe("What an operator on call sees", func() {
 		GinkgoWriter.Println(table)
 		lines := strings.Split(strings.TrimSpace(table), "\n")
 		Expect(lines).To(HaveLen(2))
-		Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "ACTIVE", "PHASE", "HEALTHY", "LAG", "FAILOVERS", "LAST", "FAILOVER", "AGE"}))
-		Expect(strings.Fields(lines[1])[:5]).To(Equal([]string{"web", "b", "Degraded", "1/2", "2"}))
+		Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "ACTIVE", "PHASE", "HEALTHY", "FAILOVER-TO", "LAG", "FAILOVERS", "LAST", "FAILOVER", "AGE"}))
+		Expect(strings.Fields(lines[1])[:5]).To(Equal([]string{"web", "b", "Degraded", "1/2", "2"}), "no FAILOVER-TO (a is down) and no LAG")
+		Expect(gaugeValue("understudy_failover_ready", map[string]string{"group": ns + "/web"})).To(Equal(0.0))
+
+		By("a comes back: it is the member a failover would promote now")
+		a.Start()
+		DeferCleanup(a.Stop)
+		Eventually(func() []string { return strings.Fields(strings.Split(strings.TrimSpace(run("get", "fg")), "\n")[1])[:6] }).
+			Should(Equal([]string{"web", "b", "Active", "2/2", "a", "2"}))
+		Expect(run("wait", "--for=condition=FailoverReady", "fg/web", "--timeout=30s")).To(ContainSubstring("condition met"))
+		Expect(gaugeValue("understudy_failover_ready", map[string]string{"group": ns + "/web"})).To(Equal(1.0))
+		Expect(gaugeValue("understudy_failover_candidate", map[string]string{"group": ns + "/web", "member": "a"})).To(Equal(1.0))
 
 		Expect(counterValue("understudy_failovers_total", map[string]string{"group": ns + "/web", "reason": "Failover"})).To(Equal(1.0))
 		Expect(counterValue("understudy_failovers_total", map[string]string{"group": ns + "/web", "reason": "InitialElection"})).To(Equal(1.0))

@@ -56,4 +56,55 @@ var _ = Describe("maxDataLoss", func() {
 		Eventually(func() map[string]string { return getGroup(ns, "sales").Annotations }).ShouldNot(HaveKey(v1alpha1.AnnotationForceFailover))
 		Eventually(func() map[string]string { return selectorOf(ns, "sales") }).Should(Equal(map[string]string{"member": "b"}))
 	})
+
+	It("says who would win a failover now: FailoverReady flips when the standby falls behind maxDataLoss and back", func() {
+		ns := newNamespace()
+		mgr := startManager(ns, controllers.Options{Promoter: controllers.GenericPromoter{}})
+		DeferCleanup(mgr.Stop)
+		a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
+		DeferCleanup(a.Stop)
+		DeferCleanup(b.Stop)
+		g := groupOf(ns, "sales", memberAt("a", 200, a), memberAt("b", 100, b))
+		g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"},
+			Databases: []v1alpha1.DatabaseName{"Sales"}}
+		g.Spec.Failover.MaxDataLoss = v1alpha1.DurationPtr(5 * time.Minute)
+		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
+		Eventually(func() v1alpha1.Phase { return getGroup(ns, "sales").Status.Phase }).Should(Equal(v1alpha1.PhaseActive))
+		readiness := func() string {
+			c := conditionOf(ns, "sales", v1alpha1.ConditionFailoverReady)
+			fr := getGroup(ns, "sales").Status.FailoverReadiness
+			if c == nil || fr == nil {
+				return ""
+			}
+			atRisk := "unknown"
+			if fr.DataAtRisk != nil {
+				atRisk = fr.DataAtRisk.String()
+			}
+			return string(c.Status) + " " + c.Reason + " candidate=" + fr.Candidate + " atRisk=" + atRisk
+		}
+		// No restore position yet: b would win, with the data at risk unknown (no limit breaks on that).
+		Eventually(readiness).Should(Equal("True CandidateReady candidate=b atRisk=unknown"))
+		setLag := func(seconds int64) {
+			Expect(retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+				cur := getGroup(ns, "sales")
+				for i := range cur.Status.Members {
+					if cur.Status.Members[i].Name == "b" {
+						cur.Status.Members[i].Databases = []v1alpha1.DatabasePosition{{Name: "Sales", LSN: "42000000001200001", LagSeconds: seconds}}
+					}
+				}
+				return k8sClient.Status().Update(suiteCtx, cur)
+			})).To(Succeed())
+		}
+		setLag(600)
+		Eventually(readiness).Should(Equal("False MaxDataLossExceeded candidate=b atRisk=10m0s"))
+		Expect(getGroup(ns, "sales").Status.FailoverReadiness.BlockedByMaxDataLoss).To(BeTrue())
+		Expect(conditionOf(ns, "sales", v1alpha1.ConditionFailoverReady).Message).To(ContainSubstring("more than maxDataLoss 5m0s"))
+		setLag(60)
+		Eventually(readiness).Should(Equal("True CandidateReady candidate=b atRisk=1m0s"))
+		Expect(getGroup(ns, "sales").Status.FailoverReadiness.BlockedByMaxDataLoss).To(BeFalse())
+		// The standby goes down: nobody could take over.
+		b.Stop()
+		Eventually(readiness).Should(Equal("False NoCandidate candidate= atRisk=unknown"))
+		Expect(activeOf(ns, "sales")).To(Equal("a"))
+	})
 })

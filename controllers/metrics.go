@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/failover"
 	"github.com/understudy-dev/understudy/internal/notify"
 	"github.com/understudy-dev/understudy/internal/probe"
 )
@@ -32,7 +34,7 @@ var (
 // manager's metrics endpoint), once per process.
 func registerMetrics() {
 	registerOnce.Do(func() {
-		metrics.Registry.MustRegister(failoversTotal, failoverDuration, restoreLag, backupAge)
+		metrics.Registry.MustRegister(failoversTotal, failoverDuration, restoreLag, backupAge, failoverReady, failoverCandidate, dataAtRisk)
 		if err := probeMetrics.Register(metrics.Registry); err != nil {
 			panic(err)
 		}
@@ -52,3 +54,45 @@ var (
 		Help: "Seconds since the newest backup (full or log) of a database finished.",
 	}, []string{"group", "database"})
 )
+
+// What the operator would do if a group's active member failed now (status.failoverReadiness).
+var (
+	failoverReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "understudy_failover_ready",
+		Help: "1 when an automatic failover could happen now without breaking maxDataLoss (the FailoverReady condition), else 0.",
+	}, []string{"group"})
+	failoverCandidate = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "understudy_failover_candidate",
+		Help: "1 for the member a failover now would promote (one series per group; none when no member could take over).",
+	}, []string{"group", "member"})
+	dataAtRisk = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "understudy_data_at_risk_seconds",
+		Help: "How far the failover candidate's restored data trails the newest shipped backup: what a failover now would lose at least (absent when unknown).",
+	}, []string{"group"})
+)
+
+// observeReadiness puts a group's readiness into the metrics.
+func observeReadiness(g *v1alpha1.FailoverGroup, r failover.Readiness) {
+	key := g.Namespace + "/" + g.Name
+	ready := 0.0
+	if r.Ready {
+		ready = 1
+	}
+	failoverReady.WithLabelValues(key).Set(ready)
+	failoverCandidate.DeletePartialMatch(prometheus.Labels{"group": key})
+	if r.Candidate != "" {
+		failoverCandidate.WithLabelValues(key, r.Candidate).Set(1)
+	}
+	if r.DataAtRisk != nil {
+		dataAtRisk.WithLabelValues(key).Set(r.DataAtRisk.Seconds())
+	} else {
+		dataAtRisk.DeleteLabelValues(key)
+	}
+}
+
+// forgetReadiness removes a deleted group's readiness series.
+func forgetReadiness(key string) {
+	failoverReady.DeleteLabelValues(key)
+	failoverCandidate.DeletePartialMatch(prometheus.Labels{"group": key})
+	dataAtRisk.DeleteLabelValues(key)
+}

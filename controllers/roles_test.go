@@ -28,24 +28,14 @@ func TestRolesKeepTheOldPrimaryFencedInEveryUnplannedMove(t *testing.T) {
 		{failover.ReasonSwitchover, v1alpha1.StepRouted, v1alpha1.RoleStandby},
 		{failover.ReasonFailback, v1alpha1.StepRouted, v1alpha1.RoleStandby},
 	}
-	r := &FailoverGroupReconciler{}
 	for _, tt := range tests {
 		p := &v1alpha1.FailoverProgress{From: "ds1", To: "ds2", Reason: string(tt.reason), Step: tt.step}
-		roles, _ := r.roles(g, w, "ds2", p)
+		roles, _ := memberRoles(g, w, "ds2", p)
 		if roles["ds1"] != tt.want {
 			t.Errorf("%s at step %s: old primary is %s, want %s", tt.reason, tt.step, roles["ds1"], tt.want)
 		}
 		if tt.step == v1alpha1.StepRouted && roles["ds2"] != v1alpha1.RoleActive {
 			t.Errorf("%s at step %s: new primary is %s, want Active", tt.reason, tt.step, roles["ds2"])
-		}
-	}
-}
-
-func TestReasonUnplanned(t *testing.T) {
-	for r, want := range map[failover.Reason]bool{failover.ReasonFailover: true, failover.ReasonForced: true,
-		failover.ReasonSwitchover: false, failover.ReasonFailback: false, failover.ReasonInitialElection: false} {
-		if r.Unplanned() != want {
-			t.Errorf("%s.Unplanned() = %v, want %v", r, !want, want)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package controllers
 
+import "github.com/understudy-dev/understudy/internal/failover"
+
 // Annotations on Services the operator routes.
 const (
 	// AnnotationAdopt, set to "true" by the Service's owner, lets a FailoverGroup manage the selector
@@ -30,20 +32,19 @@ const (
 	routingReasonDNSPending  = "DNSNotPublished"
 )
 
-// notReadyReason is the reason routing keeps the group from being Ready ("" when it does not): a
-// conflict over a Service, DNSEndpoint or hostname first, then a routing spec that cannot be
-// published, then DNS records ExternalDNS has not taken yet. Safe on a nil result.
-func (rr *routingResult) notReadyReason() string {
-	reason, _ := rr.notReady()
-	return reason
+// verdict is what the state machine needs from the routing result (nil when routing was not
+// applied in this pass).
+func (rr *routingResult) verdict() *failover.RoutingVerdict {
+	if rr == nil {
+		return nil
+	}
+	reason, msg := rr.notReady()
+	return &failover.RoutingVerdict{NotReadyReason: reason, NotReadyMessage: msg, Notes: rr.messages()}
 }
 
-// notReadyMessage goes with notReadyReason.
-func (rr *routingResult) notReadyMessage() string {
-	_, msg := rr.notReady()
-	return msg
-}
-
+// notReady is the reason routing keeps the group from being Ready ("" when it does not), and its
+// message: a conflict over a Service, DNSEndpoint or hostname first, then a routing spec that cannot
+// be published, then DNS records ExternalDNS has not taken yet. Safe on a nil result.
 func (rr *routingResult) notReady() (reason, msg string) {
 	switch {
 	case rr == nil:

@@ -5,7 +5,18 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
 )
+
+// Semantic equality (equality.Semantic, which controllers use to skip writes that change nothing)
+// cannot look into the unexported text of a Duration and panics; two Durations are equal when they
+// are written the same.
+func init() {
+	if err := equality.Semantic.AddFunc(func(a, b Duration) bool { return a.String() == b.String() }); err != nil {
+		panic(err)
+	}
+}
 
 // Duration is a Go duration string ("90s", "1h30m"), like metav1.Duration, with one difference that
 // matters to an operator: decoding never fails. metav1.Duration returns an error for a value that

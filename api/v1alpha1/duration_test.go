@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
 )
 
 func TestDurationDecodesAnythingAndKeepsIt(t *testing.T) {
@@ -76,5 +78,35 @@ func TestSpecThatDoesNotFitItsTypeDecodesAlone(t *testing.T) {
 	copied := bad.DeepCopy()
 	if copied.Spec.DecodeError() == nil {
 		t.Error("DeepCopy lost the decode error")
+	}
+}
+
+// Controllers compare statuses with equality.Semantic before writing them; a Duration in a status
+// (lastFailover.estimatedDataLoss, failoverReadiness.dataAtRisk) made that comparison panic.
+func TestDurationSemanticEquality(t *testing.T) {
+	status := func(d *Duration) *FailoverGroupStatus {
+		return &FailoverGroupStatus{LastFailover: &FailoverRecord{EstimatedDataLoss: d}, FailoverReadiness: &FailoverReadiness{DataAtRisk: d}}
+	}
+	var invalid Duration
+	if err := json.Unmarshal([]byte(`"five minutes"`), &invalid); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		a, b *Duration
+		want bool
+	}{
+		{"same value", DurationPtr(time.Second), DurationPtr(time.Second), true},
+		{"different values", DurationPtr(time.Second), DurationPtr(2 * time.Second), false},
+		{"one nil", DurationPtr(time.Second), nil, false},
+		{"an invalid text equals itself", &invalid, &invalid, true},
+		{"an invalid text is not zero", &invalid, DurationPtr(0), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := equality.Semantic.DeepEqual(status(tt.a), status(tt.b)); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -512,7 +512,12 @@ type FailoverGroupStatus struct {
 	// +optional
 	Lag string `json:"lag,omitempty"`
 
-	// Conditions: Ready, Available, Degraded, LogShipping, FailoverRequired.
+	// FailoverReadiness is what the operator would do if the active member failed now: the member
+	// it would promote, why, and the data at risk. Its reason is the FailoverReady condition's.
+	// +optional
+	FailoverReadiness *FailoverReadiness `json:"failoverReadiness,omitempty"`
+
+	// Conditions: Ready, Available, Degraded, LogShipping, FailoverRequired, FailoverReady.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -535,6 +540,33 @@ type FailoverGroupStatus struct {
 	// InProgress is the failover or switchover under way, so a restarted operator resumes it.
 	// +optional
 	InProgress *FailoverProgress `json:"inProgress,omitempty"`
+}
+
+// FailoverReadiness says who would win a failover now, and why.
+type FailoverReadiness struct {
+	// Candidate is the member an automatic failover would promote now ("" when none could).
+	// +optional
+	Candidate string `json:"candidate,omitempty"`
+
+	// Reason is the FailoverReady condition's reason: CandidateReady, MaxDataLossExceeded,
+	// NoCandidate, NoActiveMember, ManualMode, Paused or FailoverInProgress.
+	Reason string `json:"reason"`
+
+	// Message explains the choice: the candidate's priority, data position and health against the
+	// other members', and why the others are not candidates.
+	// +optional
+	Message string `json:"message,omitempty"`
+
+	// DataAtRisk is how far the candidate's restored data trails the newest shipped backup: the
+	// writes a failover now would lose at least (SQL Server groups with log shipping; whole
+	// seconds). Absent when unknown or not applicable.
+	// +optional
+	DataAtRisk *Duration `json:"dataAtRisk,omitempty"`
+
+	// BlockedByMaxDataLoss says the candidate is further behind than failover.maxDataLoss allows:
+	// an automatic failover would be refused.
+	// +optional
+	BlockedByMaxDataLoss bool `json:"blockedByMaxDataLoss,omitempty"`
 }
 
 // MemberStatus is the observed state of one member.
@@ -664,6 +696,7 @@ type FailoverProgress struct {
 // +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeMember`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Healthy",type=string,JSONPath=`.status.healthy`
+// +kubebuilder:printcolumn:name="Failover-To",type=string,JSONPath=`.status.failoverReadiness.candidate`
 // +kubebuilder:printcolumn:name="Lag",type=string,JSONPath=`.status.lag`
 // +kubebuilder:printcolumn:name="Failovers",type=integer,JSONPath=`.status.failoverCount`
 // +kubebuilder:printcolumn:name="Last Failover",type=date,JSONPath=`.status.lastFailover.completedAt`

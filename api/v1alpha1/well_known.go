@@ -26,6 +26,9 @@ const (
 	ConditionLogShipping = "LogShipping"
 	// ConditionFailoverRequired is True in Manual mode (or when paused) when the active member is down.
 	ConditionFailoverRequired = "FailoverRequired"
+	// ConditionFailoverReady is True when, if the active member failed now, an automatic failover
+	// would promote status.failoverReadiness.candidate without breaking failover.maxDataLoss.
+	ConditionFailoverReady = "FailoverReady"
 )
 
 // ConditionSwitchover reports the last switchover request: True when done, False when refused.

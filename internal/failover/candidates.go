@@ -1,13 +1,16 @@
 package failover
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
-// BestCandidate is the member that should take the role, excluding exclude: healthy, priority above
-// 0, then highest priority, then most data (Position), then first in spec.members.
-func BestCandidate(members []MemberView, exclude string) (MemberView, bool) {
+// BestCandidate is the member that should take the role, excluding the members named in exclude: healthy (and not
+// rejoining), priority above 0, then highest priority, then most data (Position), then first in spec.members.
+func BestCandidate(members []MemberView, exclude ...string) (MemberView, bool) {
 	var cands []MemberView
 	for _, m := range members {
-		if m.Name != exclude && m.Known && m.Healthy && m.Priority > 0 {
+		if !slices.Contains(exclude, m.Name) && m.Known && m.up() && m.Priority > 0 {
 			cands = append(cands, m)
 		}
 	}

@@ -45,7 +45,7 @@ func decideSwitchover(in Input, active string) Decision {
 			Message: fmt.Sprintf("%q already holds the active role", target.Name)}
 	case target.Priority == 0:
 		return refuse("switchover to %q refused: its priority is 0 (disabled)", target.Name)
-	case !target.Known || !target.Healthy:
+	case !target.Known || !target.up():
 		return refuse("switchover to %q refused: it is not healthy", target.Name)
 	case active == "":
 		return refuse("switchover to %q refused: no member holds the active role yet", target.Name)
@@ -85,7 +85,7 @@ func decideWithActive(in Input, active string) Decision {
 	if !cur.Known {
 		return Decision{Action: ActionNone, Message: fmt.Sprintf("waiting for the first health check of %q", active)}
 	}
-	if cur.Healthy {
+	if cur.up() {
 		d := Decision{Action: ActionNone}
 		if !in.Now.Before(in.Lease.RenewAt()) {
 			d.Renew = true

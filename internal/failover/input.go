@@ -24,7 +24,18 @@ type MemberView struct {
 	// DataBehind is how far the member's restored data trails the newest shipped backup (SQL
 	// Server standbys); nil when unknown or not applicable.
 	DataBehind *time.Duration
+	// Message is the last probe's message (why it is down).
+	Message string
+	// Fenced says the status records the member Fenced: the active role was failed over away from
+	// it, and it has not rejoined as a standby yet.
+	Fenced bool
+	// Rejoining says its data is not a standby copy yet (SQL Server: log shipping salvages the
+	// unshipped tail and reseeds it, see Rejoin). It is never a candidate nor readable meanwhile.
+	Rejoining bool
 }
+
+// up is whether the member can serve: healthy, and not a diverged old primary on its way back.
+func (m MemberView) up() bool { return m.Healthy && !m.Rejoining }
 
 // LeaseView is the group's Lease as the decision sees it.
 type LeaseView struct {

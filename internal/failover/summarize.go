@@ -1,0 +1,190 @@
+package failover
+
+import (
+	"fmt"
+	"strings"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+)
+
+// Condition is a status condition as the state machine sees it; the controller adds the generation
+// and the transition time.
+type Condition struct {
+	Type    string
+	True    bool
+	Reason  string
+	Message string
+}
+
+// RoutingVerdict is what applying the routing said, for the Ready and Degraded conditions.
+type RoutingVerdict struct {
+	// NotReadyReason and NotReadyMessage say why routing does not point at the active member yet
+	// (a conflict, an invalid spec, DNS not published); empty when it does.
+	NotReadyReason, NotReadyMessage string
+	// Notes are problems worth reporting that do not stop traffic (Degraded).
+	Notes []string
+}
+
+// Summary is the group's status as derived from one snapshot.
+type Summary struct {
+	Phase v1alpha1.Phase
+	// Conditions to set, in this order. Ready is absent when routing was not looked at in this pass
+	// (a failover step) and the group has a Ready condition: the last verdict stands.
+	Conditions []Condition
+	// Roles are the members' roles as reported in status: Unknown for a standby never probed yet.
+	Roles map[string]v1alpha1.MemberRole
+	// Readiness is what would happen if the active member failed now.
+	Readiness Readiness
+}
+
+// SummaryInput is what Summarize needs besides the snapshot.
+type SummaryInput struct {
+	// Decision is this pass's decision (nil while a failover step is being recorded).
+	Decision *Decision
+	// Routing is nil when routing was not applied in this pass.
+	Routing *RoutingVerdict
+	// HasReady says the group already has a Ready condition.
+	HasReady bool
+}
+
+// Summarize derives the phase, the conditions and the members' roles from the snapshot.
+func Summarize(in Input, s SummaryInput) Summary {
+	holder := in.Holder()
+	roles := Roles(in.Members, holder, in.InProgress).Roles
+	var down []string
+	for _, m := range in.Members {
+		if !m.Healthy {
+			down = append(down, m.Name)
+		}
+		if roles[m.Name] == v1alpha1.RoleStandby && !m.Known {
+			roles[m.Name] = v1alpha1.RoleUnknown
+		}
+	}
+	out := Summary{Roles: roles, Readiness: FailoverReadiness(in)}
+	available := availableCondition(in, holder)
+	out.Conditions = append(out.Conditions, available)
+	if ready, ok := readyCondition(available, holder, s); ok {
+		out.Conditions = append(out.Conditions, ready)
+	}
+	degraded := degradedCondition(down, s)
+	out.Conditions = append(out.Conditions, degraded)
+	if c, ok := failoverRequiredCondition(in, s.Decision); ok {
+		out.Conditions = append(out.Conditions, c)
+	}
+	out.Conditions = append(out.Conditions, out.Readiness.Condition())
+	out.Phase = phase(in, holder, s.Decision, degraded.True)
+	return out
+}
+
+// Holder is the Lease holder when it is a member ("" otherwise).
+func (in Input) Holder() string {
+	if !in.Lease.Exists || in.Lease.Holder == "" {
+		return ""
+	}
+	if _, ok := in.member(in.Lease.Holder); !ok {
+		return ""
+	}
+	return in.Lease.Holder
+}
+
+func availableCondition(in Input, holder string) Condition {
+	c := Condition{Type: v1alpha1.ConditionAvailable}
+	cur, _ := in.member(holder)
+	switch p := in.InProgress; {
+	case p != nil:
+		c.Reason, c.Message = "FailoverInProgress", fmt.Sprintf("%s to %s in progress (step %s)", p.Reason, p.To, p.Step)
+	case holder == "":
+		c.Reason, c.Message = "NoActiveMember", "no member holds the active role"
+	case !cur.Healthy:
+		c.Reason, c.Message = "ActiveMemberDown", fmt.Sprintf("active member %s is down: %s", holder, cur.Message)
+	default:
+		c.True, c.Reason, c.Message = true, "ActiveMemberHealthy", fmt.Sprintf("member %s is active and healthy", holder)
+	}
+	return c
+}
+
+// readyCondition: not Ready while not Available (same reason), nor while routing does not point at
+// the active member; ok is false when the last verdict stands.
+func readyCondition(available Condition, holder string, s SummaryInput) (Condition, bool) {
+	c := Condition{Type: v1alpha1.ConditionReady}
+	switch rt := s.Routing; {
+	case !available.True:
+		c.Reason, c.Message = available.Reason, available.Message
+	case rt != nil && rt.NotReadyReason != "":
+		c.Reason, c.Message = rt.NotReadyReason, rt.NotReadyMessage
+	case rt == nil:
+		if s.HasReady {
+			return Condition{}, false
+		}
+		c.Reason, c.Message = "RoutingPending", "routing not applied yet"
+	default:
+		c.True, c.Reason = true, "Active"
+		c.Message = fmt.Sprintf("member %s is active and routing points at it", holder)
+		if len(rt.Notes) > 0 {
+			c.Message += "; " + strings.Join(rt.Notes, "; ")
+		}
+	}
+	return c, true
+}
+
+// degradedCondition is True (Degraded) when a member is down, no member can take over, or routing
+// reported a problem.
+func degradedCondition(down []string, s SummaryInput) Condition {
+	var why []string
+	if len(down) > 0 {
+		why = append(why, "members down: "+strings.Join(down, ", "))
+	}
+	if s.Decision != nil && s.Decision.Action == ActionNoCandidate {
+		why = append(why, s.Decision.Message)
+	}
+	if s.Routing != nil {
+		why = append(why, s.Routing.Notes...)
+	}
+	if len(why) > 0 {
+		return Condition{Type: v1alpha1.ConditionDegraded, True: true, Reason: "Degraded", Message: strings.Join(why, "; ")}
+	}
+	return Condition{Type: v1alpha1.ConditionDegraded, Reason: "AllMembersHealthy", Message: "every member is healthy"}
+}
+
+// failoverRequiredCondition is True when the active member is down and a person must act (Manual
+// mode, paused, or maxDataLoss refused the candidate); ok is false when this pass says nothing.
+func failoverRequiredCondition(in Input, d *Decision) (Condition, bool) {
+	c := Condition{Type: v1alpha1.ConditionFailoverRequired}
+	switch {
+	case d == nil:
+		return c, false
+	case d.Action == ActionFailoverRequired:
+		c.True, c.Reason, c.Message = true, "FailoverRequired", d.Message
+	case d.Action == ActionFailoverRefused:
+		c.True, c.Reason, c.Message = true, "MaxDataLossExceeded", d.Message
+	case in.InProgress != nil:
+		return c, false
+	default:
+		c.Reason, c.Message = "NotRequired", "no failover needed"
+	}
+	return c, true
+}
+
+// phase is the one-word state for kubectl get: a group with an active member is Degraded when that
+// member is down or the Degraded condition holds.
+func phase(in Input, holder string, d *Decision, degraded bool) v1alpha1.Phase {
+	p := in.InProgress
+	cur, _ := in.member(holder)
+	switch {
+	case in.Policy.Paused && p == nil:
+		return v1alpha1.PhasePaused
+	case p != nil && p.Reason.Unplanned():
+		return v1alpha1.PhaseFailingOver
+	case p != nil && p.Reason == ReasonInitialElection:
+		return v1alpha1.PhaseInitializing
+	case p != nil:
+		return v1alpha1.PhaseSwitchingOver
+	case holder == "" && d != nil && d.Action == ActionNoCandidate:
+		return v1alpha1.PhaseNoActive
+	case holder == "":
+		return v1alpha1.PhaseInitializing
+	case !cur.Healthy || degraded:
+		return v1alpha1.PhaseDegraded
+	}
+	return v1alpha1.PhaseActive
+}
