@@ -13,6 +13,7 @@ import (
 	_ "github.com/microsoft/go-mssqldb" // database/sql driver for the application side of the tests
 
 	"github.com/understudy-dev/understudy/internal/sqlserver"
+	"github.com/understudy-dev/understudy/internal/testutil"
 	"github.com/understudy-dev/understudy/test/mssqlsim"
 )
 
@@ -214,18 +215,10 @@ func wantKind(t *testing.T, err error, want sqlserver.Kind) {
 	}
 }
 
-// eventually polls cond every 5ms until it holds or timeout passes.
+// eventually polls cond until it holds or timeout passes.
 func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
+	testutil.EventuallyWithin(t, what, timeout, cond)
 }
 
 // clockPast waits until the wall clock is past ts, so that the next backup

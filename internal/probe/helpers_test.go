@@ -28,13 +28,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // consistently checks cond for the whole duration, failing at the first miss.
 func consistently(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if !cond() {
-			t.Fatalf("condition broke: %s", what)
-		}
-		time.Sleep(pollInterval)
-	}
+	testutil.Consistently(t, what, d, cond)
 }
 
 // waitGoroutinesAtMost polls until no more than baseline goroutines run.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/understudy-dev/understudy/internal/testutil"
 	"github.com/understudy-dev/understudy/test/mssqlsim"
 )
 
@@ -121,20 +122,10 @@ func backupDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-// eventually polls cond every 10ms until it returns true or timeout passes.
+// eventually polls cond until it returns true or timeout passes.
 func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		case <-tick.C:
-		}
-	}
+	testutil.EventuallyWithin(t, what, timeout, cond)
 }
 
 // wantKind fails the test unless Classify(err) is want.

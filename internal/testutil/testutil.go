@@ -22,10 +22,29 @@ const (
 // Eventually polls cond until it holds, failing the test after PollTimeout.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), PollInterval, PollTimeout, true,
+	EventuallyWithin(t, what, PollTimeout, cond)
+}
+
+// EventuallyWithin polls cond every PollInterval until it holds, failing the test after timeout.
+// It is the one polling helper of the plain-testing tests (Ginkgo suites use Gomega's Eventually).
+func EventuallyWithin(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), PollInterval, timeout, true,
 		func(context.Context) (bool, error) { return cond(), nil })
 	if err != nil {
-		t.Fatalf("timed out waiting for %s", what)
+		t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	}
+}
+
+// Consistently checks cond every PollInterval for d, failing the test at the first miss.
+func Consistently(t testing.TB, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if !cond() {
+			t.Fatalf("condition broke: %s", what)
+		}
+		time.Sleep(PollInterval)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
+
+	"github.com/understudy-dev/understudy/internal/testutil"
 )
 
 const testPassword = "Test-Passw0rd!"
@@ -96,13 +98,7 @@ func errorNumbers(e mssql.Error) []int32 {
 // waitFor polls cond until it is true or the deadline passes.
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.EventuallyWithin(t, what, timeout, cond)
 }
 
 // containsNumber reports whether n is among the errors in Error.All.
