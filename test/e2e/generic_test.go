@@ -295,9 +295,9 @@ var _ = Describe("understudy on a real cluster", Ordered, func() {
 			}
 		}
 		Eventually(leaderPod).WithTimeout(2 * time.Minute).ShouldNot(BeEmpty())
-		time.Sleep(5 * time.Second) // the new leader reconciles every group once
-		afterUpgrade := take()
-		Expect(afterUpgrade).To(Equal(before), "helm upgrade changed the groups or their pods")
+		// Watch for 5 s while the new leader reconciles every group: nothing may change at any moment.
+		Consistently(take).WithTimeout(5*time.Second).WithPolling(250*time.Millisecond).
+			Should(Equal(before), "helm upgrade changed the groups or their pods")
 
 		By("helm uninstall")
 		t1 := time.Now()
@@ -318,9 +318,8 @@ var _ = Describe("understudy on a real cluster", Ordered, func() {
 			Expect(err).NotTo(HaveOccurred())
 			crds = append(crds, n)
 		}
-		time.Sleep(2 * time.Second)
-		afterUninstall := take()
-		Expect(afterUninstall).To(Equal(before), "helm uninstall changed the groups or their pods")
+		Consistently(take).WithTimeout(2*time.Second).WithPolling(250*time.Millisecond).
+			Should(Equal(before), "helm uninstall changed the groups or their pods")
 		var svc corev1.Service
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "e2e-generic", Name: "web"}, &svc)).To(Succeed())
 		Expect(svc.Spec.Selector).To(HaveKeyWithValue("member", "b"))
