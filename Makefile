@@ -8,6 +8,8 @@ IMG ?= understudy:$(VERSION)
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 
 # envtest control plane version (kube-apiserver + etcd); see hack/envtest-assets.sh.
 ENVTEST_K8S_VERSION ?= 1.37.0
@@ -50,6 +52,13 @@ fmt: ## go fmt.
 .PHONY: vet
 vet: ## go vet.
 	go vet ./...
+
+# The size rules of .golangci.yml (funlen 60 lines, gocyclo 15) over the reconcilers and the state
+# machine. Not part of `make test` yet: the log-shipping reconciler still breaks them (issue 13).
+LINT_PACKAGES ?= ./controllers/... ./internal/failover/...
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Function length and cyclomatic complexity (golangci-lint funlen, gocyclo).
+	$(GOLANGCI_LINT) run $(LINT_PACKAGES)
 
 .PHONY: verify
 verify: manifests generate ## Fail when generated files are stale.
@@ -94,6 +103,10 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
 	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+
+$(GOLANGCI_LINT):
+	@mkdir -p $(dir $(GOLANGCI_LINT))
+	GOBIN=$(dir $(GOLANGCI_LINT)) GOFLAGS=-mod=mod go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 ##@ End-to-end (a real cluster)
 
