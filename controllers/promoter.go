@@ -54,54 +54,62 @@ func (p *sqlPromoter) Promote(ctx context.Context, g *v1alpha1.FailoverGroup, fr
 	if err != nil {
 		return PromotionReport{}, err
 	}
-	now := p.clock.Now()
-	switch {
-	case failover.Reason(reason) == failover.ReasonInitialElection:
+	switch r := failover.Reason(reason); {
+	case r == failover.ReasonInitialElection:
 		if err := cand.HealthCheck(ctx, v.dbs, sqlserver.RolePrimary); err != nil {
 			return PromotionReport{}, fmt.Errorf("elect %s: %w", to, err)
 		}
 		return PromotionReport{}, nil
-	case failover.Reason(reason).Unplanned():
-		sh, _, err := v.shipper(ctx)
-		if err != nil {
-			return PromotionReport{}, err
-		}
-		files := logshipping.Files{}
-		if sh != nil {
-			// The old primary is down: the candidate reads the backup headers (or, when the
-			// operator cannot see the directory, its history plus what the operator last read
-			// through the old primary).
-			if files, _, err = sh.Catalogue.ForPromotion(ctx, cand, sh.Target, v.dbs); err != nil {
-				return PromotionReport{}, fmt.Errorf("list shipped backups: %w", err)
-			}
-		}
-		res, err := logshipping.Promote(ctx, cand, files, v.dbs, lastSeen(g, now))
-		if err != nil {
-			return PromotionReport{}, err
-		}
-		if !res.Known {
-			return PromotionReport{}, nil
-		}
-		loss := res.EstimatedDataLoss
-		return PromotionReport{EstimatedDataLoss: &loss}, nil
+	case r.Unplanned():
+		return p.recover(ctx, g, v, cand)
 	default:
-		sh, _, err := v.shipper(ctx)
-		if err != nil {
-			return PromotionReport{}, err
-		}
-		if sh == nil {
-			return PromotionReport{}, fmt.Errorf("planned switchover of a SQL Server group needs spec.logShipping (the tail-log backup goes to its BackupTarget)")
-		}
-		old, err := v.client(from)
-		if err != nil {
-			return PromotionReport{}, err
-		}
-		if _, err := sh.PlannedSwitchover(ctx, old, cand, v.dbs, now); err != nil {
-			return PromotionReport{}, err
-		}
-		zero := time.Duration(0)
-		return PromotionReport{EstimatedDataLoss: &zero}, nil
+		return p.switchOver(ctx, v, from, cand)
 	}
+}
+
+// recover promotes after the old primary failed: the candidate restores every shipped log backup it
+// can find and recovers; the data lost is estimated from the old primary's last sign of life.
+func (p *sqlPromoter) recover(ctx context.Context, g *v1alpha1.FailoverGroup, v *sqlGroupView, cand *sqlserver.Client) (PromotionReport, error) {
+	sh, _, err := v.shipper(ctx)
+	if err != nil {
+		return PromotionReport{}, err
+	}
+	files := logshipping.Files{}
+	if sh != nil {
+		// The old primary is down: the candidate reads the backup headers (or, when the operator
+		// cannot see the directory, its history plus what the operator last read through the old
+		// primary).
+		if files, _, err = sh.Catalogue.ForPromotion(ctx, cand, sh.Target, v.dbs); err != nil {
+			return PromotionReport{}, fmt.Errorf("list shipped backups: %w", err)
+		}
+	}
+	res, err := logshipping.Promote(ctx, cand, files, v.dbs, lastSeen(g, p.clock.Now()))
+	if err != nil || !res.Known {
+		return PromotionReport{}, err
+	}
+	loss := res.EstimatedDataLoss
+	return PromotionReport{EstimatedDataLoss: &loss}, nil
+}
+
+// switchOver is a planned move: a tail-log backup WITH NORECOVERY on the old primary, restored on the
+// candidate, so nothing is lost and the old primary continues as a standby.
+func (p *sqlPromoter) switchOver(ctx context.Context, v *sqlGroupView, from string, cand *sqlserver.Client) (PromotionReport, error) {
+	sh, _, err := v.shipper(ctx)
+	if err != nil {
+		return PromotionReport{}, err
+	}
+	if sh == nil {
+		return PromotionReport{}, fmt.Errorf("planned switchover of a SQL Server group needs spec.logShipping (the tail-log backup goes to its BackupTarget)")
+	}
+	old, err := v.client(from)
+	if err != nil {
+		return PromotionReport{}, err
+	}
+	if _, err := sh.PlannedSwitchover(ctx, old, cand, v.dbs, p.clock.Now()); err != nil {
+		return PromotionReport{}, err
+	}
+	zero := time.Duration(0)
+	return PromotionReport{EstimatedDataLoss: &zero}, nil
 }
 
 // lastSeen is when the old primary was last known healthy. An unplanned failover starts when the
