@@ -61,7 +61,7 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 		case v1alpha1.StepLeaseTaken:
 			report, err := r.Promoter.Promote(ctx, g, p.From, p.To, p.Reason)
 			if err != nil {
-				r.event(g, corev1.EventTypeWarning, "PromotionFailed", "Promote", "promoting %s failed: %v", p.To, err)
+				r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonPromotionFailed, "Promote", "promoting %s failed: %v", p.To, err)
 				return ctrl.Result{}, fmt.Errorf("promote %s: %w", p.To, err)
 			}
 			if report.EstimatedDataLoss != nil {
@@ -110,7 +110,7 @@ func (r *FailoverGroupReconciler) fence(ctx context.Context, g *v1alpha1.Failove
 		return err
 	}
 	if p.From != "" {
-		r.event(g, corev1.EventTypeNormal, "Fenced", "Fence", "member %s fenced: routing moved away from it", p.From)
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonFenced, "Fence", "member %s fenced: routing moved away from it", p.From)
 	}
 	return nil
 }
@@ -124,7 +124,7 @@ func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.Fai
 	}
 	if holder != "" && holder != p.From && isMember(g, holder) {
 		// Another writer already gave the role to someone else: follow the Lease.
-		r.event(g, corev1.EventTypeNormal, "FailoverAbandoned", "Failover",
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonFailoverAbandoned, "Failover",
 			"failover to %s abandoned: the Lease is already held by %s", p.To, holder)
 		g.Status.InProgress = nil
 		return ctrl.Result{}, true, r.recordStep(ctx, g, w)
@@ -133,7 +133,7 @@ func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.Fai
 		// A restarted operator has not probed yet: wait for the first result rather than abort.
 		return ctrl.Result{RequeueAfter: seconds(g.Spec.HealthCheck.PeriodSeconds)}, false, nil
 	} else if !h.healthy {
-		r.event(g, corev1.EventTypeWarning, "FailoverAborted", "Failover",
+		r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonFailoverAborted, "Failover",
 			"failover to %s aborted before it took the role: %s is no longer healthy", p.To, p.To)
 		g.Status.InProgress = nil
 		return ctrl.Result{RequeueAfter: requeueSoon}, false, r.recordStep(ctx, g, w)
@@ -150,7 +150,7 @@ func (r *FailoverGroupReconciler) takeLease(ctx context.Context, g *v1alpha1.Fai
 		return ctrl.Result{}, false, err
 	}
 	w.lease = l
-	r.event(g, corev1.EventTypeNormal, "LeaseTaken", "TakeLease", "member %s holds the Lease", p.To)
+	r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonLeaseTaken, "TakeLease", "member %s holds the Lease", p.To)
 	return ctrl.Result{}, true, nil
 }
 
@@ -224,29 +224,55 @@ func (r *FailoverGroupReconciler) eventStarted(g *v1alpha1.FailoverGroup) {
 	p := g.Status.InProgress
 	switch failover.Reason(p.Reason) {
 	case failover.ReasonInitialElection:
-		r.event(g, corev1.EventTypeNormal, "Electing", "Elect", "electing %s as the active member", p.To)
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonElecting, "Elect", "electing %s as the active member", p.To)
 	case failover.ReasonFailover:
-		r.event(g, corev1.EventTypeWarning, "FailoverStarted", "Failover", "active member %s is down: failing over to %s", p.From, p.To)
+		r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonFailoverStarted, "Failover", "active member %s is down: failing over to %s", p.From, p.To)
 	case failover.ReasonForced:
-		r.event(g, corev1.EventTypeWarning, "FailoverStarted", "Failover",
+		r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonFailoverStarted, "Failover",
 			"active member %s is down: failing over to %s beyond maxDataLoss, as forced by annotation", p.From, p.To)
 	default:
-		r.event(g, corev1.EventTypeNormal, p.Reason+"Started", p.Reason, "%s from %s to %s started", p.Reason, p.From, p.To)
+		r.event(g, corev1.EventTypeNormal, startedReason(failover.Reason(p.Reason)), p.Reason, "%s from %s to %s started", p.Reason, p.From, p.To)
 	}
+}
+
+// startedReason is the Event reason of a planned move's start.
+func startedReason(reason failover.Reason) string {
+	switch reason {
+	case failover.ReasonSwitchover:
+		return v1alpha1.EventReasonSwitchoverStarted
+	case failover.ReasonFailback:
+		return v1alpha1.EventReasonFailbackStarted
+	}
+	return string(reason) + "Started" // not a reason this operator records (status edited by hand)
+}
+
+// completedReason is the Event reason of a finished move other than the initial election.
+func completedReason(reason failover.Reason) string {
+	switch reason {
+	case failover.ReasonFailover:
+		return v1alpha1.EventReasonFailoverCompleted
+	case failover.ReasonForced:
+		return v1alpha1.EventReasonForcedCompleted
+	case failover.ReasonSwitchover:
+		return v1alpha1.EventReasonSwitchoverCompleted
+	case failover.ReasonFailback:
+		return v1alpha1.EventReasonFailbackCompleted
+	}
+	return string(reason) + "Completed" // not a reason this operator records (status edited by hand)
 }
 
 func (r *FailoverGroupReconciler) eventCompleted(ctx context.Context, g *v1alpha1.FailoverGroup, p *v1alpha1.FailoverProgress, took time.Duration) {
 	if failover.Reason(p.Reason) == failover.ReasonInitialElection {
-		r.event(g, corev1.EventTypeNormal, "Elected", "Elect", "member %s is active", p.To)
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonElected, "Elect", "member %s is active", p.To)
 		return
 	}
-	r.event(g, corev1.EventTypeNormal, p.Reason+"Completed", p.Reason, "%s from %s to %s completed in %s", p.Reason, p.From, p.To, took)
+	r.event(g, corev1.EventTypeNormal, completedReason(failover.Reason(p.Reason)), p.Reason, "%s from %s to %s completed in %s", p.Reason, p.From, p.To, took)
 	ev := notify.EventFailover
 	if !failover.Reason(p.Reason).Unplanned() {
 		ev = notify.EventSwitchover
 	}
 	if failover.Reason(p.Reason) == failover.ReasonFailback {
-		ev = "Failback"
+		ev = notify.EventFailback
 	}
 	r.notify(ctx, g, notify.Event{Event: ev, From: p.From, To: p.To, Reason: p.Reason})
 }

@@ -33,25 +33,25 @@ func (r *FailoverGroupReconciler) settle(ctx context.Context, g *v1alpha1.Failov
 	switch d.Action {
 	case failover.ActionRefuseSwitchover:
 		if c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionSwitchover); c == nil || c.Message != d.Message {
-			r.event(g, corev1.EventTypeWarning, "SwitchoverRefused", "Switchover", "%s", d.Message)
+			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonSwitchoverRefused, "Switchover", "%s", d.Message)
 			r.notify(ctx, g, notify.Event{Event: notify.EventFailoverRefused, To: d.To, Reason: d.Message})
 		}
 		meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionSwitchover,
-			Status: metav1.ConditionFalse, Reason: "Refused", Message: d.Message, ObservedGeneration: g.Generation})
+			Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonSwitchoverRefused, Message: d.Message, ObservedGeneration: g.Generation})
 	case failover.ActionSwitchoverDone:
 		meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionSwitchover,
-			Status: metav1.ConditionTrue, Reason: "Completed", Message: d.Message, ObservedGeneration: g.Generation})
+			Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSwitchoverCompleted, Message: d.Message, ObservedGeneration: g.Generation})
 		if err := r.clearAnnotation(ctx, g, v1alpha1.AnnotationSwitchoverTo); err != nil {
 			return err
 		}
 	case failover.ActionFailoverRefused:
 		if c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionFailoverRequired); c == nil || c.Message != d.Message {
-			r.event(g, corev1.EventTypeWarning, "FailoverRefused", "Failover", "%s", d.Message)
+			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonFailoverRefused, "Failover", "%s", d.Message)
 			r.notify(ctx, g, notify.Event{Event: notify.EventFailoverRefused, From: d.From, To: d.To, Reason: d.Message})
 		}
 	case failover.ActionFailoverRequired:
 		if c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionFailoverRequired); c == nil || c.Status != metav1.ConditionTrue {
-			r.event(g, corev1.EventTypeWarning, "FailoverRequired", "Failover", "%s", d.Message)
+			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonFailoverRequired, "Failover", "%s", d.Message)
 			r.notify(ctx, g, notify.Event{Event: notify.EventFailoverRequired, From: d.From, To: d.To, Reason: d.Message})
 		}
 	}

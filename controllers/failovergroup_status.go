@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -92,11 +93,11 @@ func (r *FailoverGroupReconciler) writeStatus(ctx context.Context, g *v1alpha1.F
 
 func (r *FailoverGroupReconciler) memberChanged(ctx context.Context, g *v1alpha1.FailoverGroup, name string, h memberHealth) {
 	if h.healthy {
-		r.event(g, "Normal", "MemberUp", "Probe", "member %s is healthy", name)
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonMemberUp, "Probe", "member %s is healthy", name)
 		r.notify(ctx, g, notify.Event{Event: notify.EventMemberUp, To: name, Reason: "healthy"})
 		return
 	}
-	r.event(g, "Warning", "MemberDown", "Probe", "member %s is down: %s", name, h.message)
+	r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonMemberDown, "Probe", "member %s is down: %s", name, h.message)
 	r.notify(ctx, g, notify.Event{Event: notify.EventMemberDown, From: name, Reason: h.message})
 }
 

@@ -14,8 +14,8 @@ import (
 
 // ReasonInvalidSpec is the Ready condition's reason for an object whose spec the operator cannot use
 // (it reached etcd without the API server's validation): nothing is done for it until it is fixed,
-// and no other object is affected.
-const ReasonInvalidSpec = "InvalidSpec"
+// and no other object is affected. It is v1alpha1.ReasonInvalidSpec, kept for callers of this package.
+const ReasonInvalidSpec = v1alpha1.ReasonInvalidSpec
 
 // maxConditionMessage is metav1.Condition's limit on message length.
 const maxConditionMessage = 32768
@@ -50,12 +50,12 @@ func (r *FailoverGroupReconciler) markGroupInvalid(ctx context.Context, g *v1alp
 	if !setInvalid(&g.Status.Conditions, g.Generation, verr) && g.Status.Phase == v1alpha1.PhaseInvalid {
 		return nil
 	}
-	r.event(g, corev1.EventTypeWarning, ReasonInvalidSpec, "Validate", "%s", invalidCondition(g.Generation, verr).Message)
+	r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonInvalidSpec, "Validate", "%s", invalidCondition(g.Generation, verr).Message)
 	g.Status.Phase = v1alpha1.PhaseInvalid
 	g.Status.ObservedGeneration = g.Generation
 	g.Status.FailoverReadiness = nil // nothing would be promoted while the spec is invalid
 	meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionFailoverReady, Status: metav1.ConditionFalse,
-		Reason: ReasonInvalidSpec, Message: "the spec is invalid: the group does not fail over until it is fixed", ObservedGeneration: g.Generation})
+		Reason: v1alpha1.ReasonFailoverReadyInvalidSpec, Message: "the spec is invalid: the group does not fail over until it is fixed", ObservedGeneration: g.Generation})
 	if err := r.Status().Update(ctx, g); err != nil {
 		return fmt.Errorf("write InvalidSpec status: %w", err)
 	}

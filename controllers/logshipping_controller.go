@@ -28,6 +28,7 @@ import (
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/internal/lease"
 	"github.com/understudy-dev/understudy/internal/logshipping"
+	"github.com/understudy-dev/understudy/internal/notify"
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
@@ -39,8 +40,12 @@ type LogShippingReconciler struct {
 	Scheme   *runtime.Scheme
 	Clock    clock.PassiveClock
 	Recorder recorder.EventRecorder
-	SQL      *sqlGroups
-	Leases   *lease.Store
+	// Notifier sends the groups' webhook notifications (LogChainBroken); nil: none are sent.
+	Notifier *notify.Dispatcher
+	// APIReader reads the webhooks' Secrets without caching every Secret of the cluster.
+	APIReader client.Reader
+	SQL       *sqlGroups
+	Leases    *lease.Store
 	// OperatorImage runs the prune Jobs (`understudy prune`); empty: no Jobs.
 	OperatorImage string
 }
@@ -122,7 +127,7 @@ func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverG
 	ready, err := sh.EnsureReady(ctx, primary, v.dbs)
 	for _, rr := range ready {
 		if rr.SwitchedFrom != "" {
-			r.event(g, corev1.EventTypeWarning, "RecoveryModelChanged", "LogShipping",
+			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonRecoveryModelChanged, "LogShipping",
 				"database %s on %s was in %s recovery: switched to FULL so its log can be shipped", rr.Database, holder, rr.SwitchedFrom)
 		}
 	}
@@ -147,7 +152,7 @@ func (r *LogShippingReconciler) cycle(ctx context.Context, g *v1alpha1.FailoverG
 	cyc.backups, err = sh.RunBackups(ctx, primary, v.dbs, now, forceFull)
 	for _, b := range cyc.backups {
 		if b.Err != nil {
-			r.event(g, corev1.EventTypeWarning, "BackupFailed", "Backup", "%s backup of %s on %s failed: %v", b.Type, b.Database, holder, b.Err)
+			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonBackupFailed, "Backup", "%s backup of %s on %s failed: %v", b.Type, b.Database, holder, b.Err)
 		}
 	}
 	if err != nil {
@@ -261,11 +266,15 @@ func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.Fai
 		ms := v1alpha1.RestoreMemberStatus{Name: m.Name}
 		for _, res := range results {
 			if res.NeedsFullBackup {
-				r.event(g, corev1.EventTypeWarning, "LogChainBroken", "Restore",
+				r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonLogChainBroken, "Restore",
 					"log chain of %s on %s is broken (%s): a new full backup is taken and the database reseeded", res.Database, m.Name, res.Message)
+				if !needsFullBackup(rs, m.Name, res.Database) { // once per break, not at every run until the reseed
+					r.notify(ctx, g, notify.Event{Event: notify.EventLogChainBroken, From: holder, To: m.Name,
+						Reason: fmt.Sprintf("database %s: %s", res.Database, res.Message)})
+				}
 			}
 			if res.Reseeded {
-				r.event(g, corev1.EventTypeNormal, "Reseeded", "Restore", "database %s on %s reseeded from a full backup", res.Database, m.Name)
+				r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonReseeded, "Restore", "database %s on %s reseeded from a full backup", res.Database, m.Name)
 			}
 			ms.Databases = append(ms.Databases, restoreStatusOf(res))
 		}
@@ -300,7 +309,7 @@ func (r *LogShippingReconciler) rejoinFenced(ctx context.Context, g *v1alpha1.Fa
 				cyc.salvaged[ms.Name] = map[string]string{}
 			}
 			cyc.salvaged[ms.Name][s.Database] = s.File.Path
-			r.event(g, corev1.EventTypeWarning, "Salvaged", "Salvage",
+			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonSalvaged, "Salvage",
 				"%s came back after the failover with writes that were never shipped: saved to %s (restore it elsewhere to recover them)", ms.Name, s.File.Path)
 		}
 		if err != nil {
@@ -317,7 +326,7 @@ func (r *LogShippingReconciler) rejoinFenced(ctx context.Context, g *v1alpha1.Fa
 			cyc.problems = append(cyc.problems, fmt.Sprintf("reseed %s: %v", ms.Name, err))
 			continue
 		}
-		r.event(g, corev1.EventTypeNormal, "Rejoined", "Reseed", "%s was reseeded from %s's backups and continues as a standby", ms.Name, holder)
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonRejoined, "Reseed", "%s was reseeded from %s's backups and continues as a standby", ms.Name, holder)
 	}
 }
 
@@ -401,14 +410,14 @@ func (r *LogShippingReconciler) writeScheduleStatus(ctx context.Context, rs *v1a
 		t := metav1.NewTime(now)
 		cur.Status.LastRunTime = &t
 		cur.Status.ObservedGeneration = cur.Generation
-		cond := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Restored",
+		cond := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonRestoreScheduleRestored,
 			Message: "the selected standbys restored the shipped log backups", ObservedGeneration: cur.Generation}
 		if reason, msg := restoreProblem(cur.Status.Members); reason != "" {
 			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, reason, msg
 		} else if runErr != nil {
-			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "RestoreFailed", runErr.Error()
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, v1alpha1.ReasonRestoreScheduleRestoreFailed, runErr.Error()
 		} else if broken := brokenChains(cur.Status.Members); broken != "" {
-			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "LogChainBroken", broken
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, v1alpha1.ReasonRestoreScheduleLogChainBroken, broken
 		}
 		meta.SetStatusCondition(&cur.Status.Conditions, cond)
 		*rs = cur
@@ -428,6 +437,22 @@ func restoreProblem(members []v1alpha1.RestoreMemberStatus) (reason, message str
 		}
 	}
 	return "", ""
+}
+
+// needsFullBackup says whether the schedule's status already records that database db on member
+// needs a full backup (its log chain broke in an earlier run).
+func needsFullBackup(rs *v1alpha1.RestoreSchedule, member, db string) bool {
+	for _, m := range rs.Status.Members {
+		if m.Name != member {
+			continue
+		}
+		for _, d := range m.Databases {
+			if d.Name == db {
+				return d.NeedsFullBackup
+			}
+		}
+	}
+	return false
 }
 
 func brokenChains(members []v1alpha1.RestoreMemberStatus) string {
@@ -477,7 +502,7 @@ func (r *LogShippingReconciler) writeBackupTargetStatus(ctx context.Context, bt 
 		}
 		cur.Status.ObservedGeneration = cur.Generation
 		meta.SetStatusCondition(&cur.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
-			Reason: "Writable", Message: "backups are written and read", ObservedGeneration: cur.Generation})
+			Reason: v1alpha1.ReasonBackupTargetWritable, Message: "backups are written and read", ObservedGeneration: cur.Generation})
 		if equalJSON(before, &cur.Status) {
 			return nil
 		}
@@ -541,14 +566,14 @@ func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, g *v1alpha
 			}
 		}
 		cur.Status.Lag = maxLag.String()
-		cond := metav1.Condition{Type: v1alpha1.ConditionLogShipping, Status: metav1.ConditionTrue, Reason: "Shipping",
+		cond := metav1.Condition{Type: v1alpha1.ConditionLogShipping, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonLogShippingShipping,
 			Message:            fmt.Sprintf("log backups every %s; largest restore lag %s", cur.Spec.LogShipping.LogBackupInterval.Duration, maxLag),
 			ObservedGeneration: cur.Generation}
 		switch {
 		case cycleErr != nil:
-			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "LogShippingFailed", cycleErr.Error()
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, v1alpha1.ReasonLogShippingFailed, cycleErr.Error()
 		case len(cyc.problems) > 0:
-			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Degraded", strings.Join(cyc.problems, "; ")
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, v1alpha1.ReasonLogShippingDegraded, strings.Join(cyc.problems, "; ")
 		}
 		meta.SetStatusCondition(&cur.Status.Conditions, cond)
 		if equalJSON(before, &cur.Status) {

@@ -68,7 +68,7 @@ func (r *LogShippingReconciler) prune(ctx context.Context, g *v1alpha1.FailoverG
 		}
 		deleted, err := logshipping.DeleteFiles(sh.Target.Root, paths)
 		if len(deleted) > 0 {
-			r.event(g, corev1.EventTypeNormal, "Pruned", "Prune", "deleted %d backup files older than %s that no standby needs", len(deleted), retention)
+			r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonPruned, "Prune", "deleted %d backup files older than %s that no standby needs", len(deleted), retention)
 		}
 		if err != nil {
 			cyc.problems = append(cyc.problems, fmt.Sprintf("prune: %v", err))

@@ -1,6 +1,9 @@
 package controllers
 
-import "github.com/understudy-dev/understudy/internal/failover"
+import (
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/failover"
+)
 
 // Annotations on Services the operator routes.
 const (
@@ -12,25 +15,9 @@ const (
 	AnnotationOriginalSelector = "understudy.dev/original-selector"
 )
 
-// ConditionDNSPublished says whether ExternalDNS has read the group's current DNSEndpoint: True when
-// the DNSEndpoint's status.observedGeneration has reached its metadata.generation. Set only while
-// spec.routing.dns is configured; Ready depends on it then.
-const ConditionDNSPublished = "DNSPublished"
-
-// Reasons of the DNSPublished condition.
-const (
-	dnsReasonPublished       = "Published"
-	dnsReasonPending         = "Pending"
-	dnsReasonCRDNotInstalled = "CRDNotInstalled"
-	dnsReasonNotPublished    = "NotPublished"
-)
-
-// Reasons of Ready=False that routing gives.
-const (
-	routingReasonConflict    = "RoutingConflict"
-	routingReasonInvalidSpec = "InvalidSpec"
-	routingReasonDNSPending  = "DNSNotPublished"
-)
+// ConditionDNSPublished is v1alpha1.ConditionDNSPublished (kept for callers of this package); its
+// reasons are v1alpha1.ReasonDNSPublished*.
+const ConditionDNSPublished = v1alpha1.ConditionDNSPublished
 
 // verdict is what the state machine needs from the routing result (nil when routing was not
 // applied in this pass).
@@ -50,11 +37,11 @@ func (rr *routingResult) notReady() (reason, msg string) {
 	case rr == nil:
 		return "", ""
 	case rr.conflict != "":
-		return routingReasonConflict, rr.conflict
+		return v1alpha1.ReasonReadyRoutingConflict, rr.conflict
 	case rr.invalid != "":
-		return routingReasonInvalidSpec, rr.invalid
+		return v1alpha1.ReasonInvalidSpec, rr.invalid
 	case rr.dnsPending != "":
-		return routingReasonDNSPending, rr.dnsPending
+		return v1alpha1.ReasonReadyDNSNotPublished, rr.dnsPending
 	}
 	return "", ""
 }

@@ -30,7 +30,7 @@ func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.Fail
 	dns := g.Spec.Routing.DNS
 	if err := routing.CheckDNS(dns, g.Spec.Members); err != nil {
 		res.invalid = joinMsg(res.invalid, err.Error())
-		setDNSPublished(g, false, dnsReasonNotPublished, "DNS records are not updated: "+err.Error())
+		setDNSPublished(g, false, v1alpha1.ReasonDNSPublishedNotPublished, "DNS records are not updated: "+err.Error())
 		return nil
 	}
 	var de externaldnsv1alpha1.DNSEndpoint
@@ -39,7 +39,7 @@ func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.Fail
 	case meta.IsNoMatchError(err):
 		res.dnsUnavailable = dnsCRDMissing
 		res.dnsPending = dnsCRDMissing
-		setDNSPublished(g, false, dnsReasonCRDNotInstalled, dnsCRDMissing)
+		setDNSPublished(g, false, v1alpha1.ReasonDNSPublishedCRDNotInstalled, dnsCRDMissing)
 		return nil
 	case apierrors.IsNotFound(err):
 		exists = false
@@ -49,7 +49,7 @@ func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.Fail
 	if exists && !metav1.IsControlledBy(&de, g) {
 		msg := fmt.Sprintf("DNSEndpoint %s exists and is not owned by this group: it is left untouched and the group publishes no DNS records", g.Name)
 		res.conflict = joinMsg(res.conflict, msg)
-		setDNSPublished(g, false, dnsReasonNotPublished, msg)
+		setDNSPublished(g, false, v1alpha1.ReasonDNSPublishedNotPublished, msg)
 		return nil
 	}
 	var ours *externaldnsv1alpha1.DNSEndpoint
@@ -62,7 +62,7 @@ func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.Fail
 	}
 	if msg != "" {
 		res.conflict = joinMsg(res.conflict, msg)
-		setDNSPublished(g, false, dnsReasonNotPublished, msg)
+		setDNSPublished(g, false, v1alpha1.ReasonDNSPublishedNotPublished, msg)
 		if exists { // lost a race with the other publisher: withdraw our records
 			if err := r.Delete(ctx, &de, client.Preconditions{UID: &de.UID}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 				return fmt.Errorf("withdraw DNSEndpoint %s: %w", g.Name, err)
@@ -105,14 +105,14 @@ func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.Fail
 // Without an ExternalDNS watching the namespace it stays behind, and so does Ready.
 func observeDNSPublished(g *v1alpha1.FailoverGroup, de *externaldnsv1alpha1.DNSEndpoint, res *routingResult) {
 	if de.Generation > 0 && de.Status.ObservedGeneration >= de.Generation {
-		setDNSPublished(g, true, dnsReasonPublished,
+		setDNSPublished(g, true, v1alpha1.ReasonDNSPublishedPublished,
 			fmt.Sprintf("ExternalDNS has read generation %d of DNSEndpoint %s", de.Generation, de.Name))
 		return
 	}
 	msg := fmt.Sprintf("waiting for ExternalDNS to read generation %d of DNSEndpoint %s (status.observedGeneration is %d); "+
 		"it stays so when no ExternalDNS with --source=crd watches this namespace", de.Generation, de.Name, de.Status.ObservedGeneration)
 	res.dnsPending = msg
-	setDNSPublished(g, false, dnsReasonPending, msg)
+	setDNSPublished(g, false, v1alpha1.ReasonDNSPublishedPending, msg)
 }
 
 func setDNSPublished(g *v1alpha1.FailoverGroup, ok bool, reason, msg string) {
@@ -148,7 +148,7 @@ func (r *FailoverGroupReconciler) removeDNS(ctx context.Context, g *v1alpha1.Fai
 		if err := r.Delete(ctx, &de, client.Preconditions{UID: &de.UID}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("delete DNSEndpoint %s: %w", g.Name, err)
 		}
-		r.event(g, corev1.EventTypeNormal, "DNSEndpointDeleted", "Route",
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonDNSEndpointDeleted, "Route",
 			"deleted DNSEndpoint %s: spec.routing.dns was removed", g.Name)
 	}
 	meta.RemoveStatusCondition(&g.Status.Conditions, ConditionDNSPublished)

@@ -75,7 +75,7 @@ func (r *FailoverGroupReconciler) applyService(ctx context.Context, g *v1alpha1.
 			return fmt.Errorf("record selector of service %s: %w", name, err)
 		}
 		svc.Annotations[AnnotationOriginalSelector] = string(orig)
-		r.event(g, corev1.EventTypeNormal, "ServiceAdopted", "Route",
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonServiceAdopted, "Route",
 			"adopting Service %s (annotation %s=true): its selector %s is restored when the group lets go of it", name, AnnotationAdopt, orig)
 	}
 	svc.Annotations[AnnotationClaimedBy] = g.Name
@@ -145,7 +145,7 @@ func (r *FailoverGroupReconciler) releaseServices(ctx context.Context, g *v1alph
 			if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 				return fmt.Errorf("delete service %s the group no longer routes: %w", svc.Name, err)
 			}
-			r.event(g, corev1.EventTypeNormal, "ServiceDeleted", "Route", "deleted Service %s: the group no longer routes it", svc.Name)
+			r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonServiceDeleted, "Route", "deleted Service %s: the group no longer routes it", svc.Name)
 			continue
 		}
 		if svc.Annotations[AnnotationClaimedBy] != g.Name || controllingGroup(svc) != "" {
@@ -170,11 +170,11 @@ func (r *FailoverGroupReconciler) restoreService(ctx context.Context, g *v1alpha
 		// Edited by hand: do not guess a selector; let go of the Service all the same.
 		logf.FromContext(ctx).Info("adopted Service has an unreadable original selector; its selector is left as it is",
 			"service", svc.Name, "error", err.Error())
-		r.event(g, corev1.EventTypeWarning, "ServiceReleased", "Route",
+		r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonServiceReleased, "Route",
 			"released Service %s without restoring its selector: annotation %s is not a JSON map", svc.Name, AnnotationOriginalSelector)
 	} else {
 		svc.Spec.Selector = orig
-		r.event(g, corev1.EventTypeNormal, "ServiceReleased", "Route", "released Service %s: its original selector is restored", svc.Name)
+		r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonServiceReleased, "Route", "released Service %s: its original selector is restored", svc.Name)
 	}
 	delete(svc.Annotations, AnnotationOriginalSelector)
 	delete(svc.Annotations, AnnotationClaimedBy)

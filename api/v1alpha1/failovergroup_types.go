@@ -360,6 +360,9 @@ type DNSRouting struct {
 	ReadOnlyHostname string `json:"readOnlyHostname,omitempty"`
 }
 
+// The enum below is the values of the Notify constants of vocabulary.go, which say when each is sent
+// (hack/apidocs tests that the two agree).
+
 // NotificationEvent is a kind of event a webhook can subscribe to.
 // +kubebuilder:validation:Enum=Failover;Switchover;Failback;MemberDown;MemberUp;FailoverRequired;FailoverRefused;LogChainBroken
 type NotificationEvent string

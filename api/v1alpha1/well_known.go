@@ -33,3 +33,8 @@ const (
 
 // ConditionSwitchover reports the last switchover request: True when done, False when refused.
 const ConditionSwitchover = "Switchover"
+
+// ConditionDNSPublished says whether ExternalDNS has read the group's current DNSEndpoint: True when
+// the DNSEndpoint's status.observedGeneration has reached its metadata.generation. Set only while
+// spec.routing.dns is configured; Ready depends on it then.
+const ConditionDNSPublished = "DNSPublished"

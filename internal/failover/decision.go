@@ -1,6 +1,10 @@
 package failover
 
-import "time"
+import (
+	"time"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+)
 
 // Action is the next thing to do.
 type Action string
@@ -35,13 +39,13 @@ const (
 // metrics.
 type Reason string
 
-// Reasons recorded in status.lastFailover and metrics.
+// Reasons recorded in status.lastFailover and metrics (the values and their docs: api/v1alpha1/vocabulary.go).
 const (
-	ReasonInitialElection Reason = "InitialElection"
-	ReasonFailover        Reason = "Failover"
-	ReasonSwitchover      Reason = "Switchover"
-	ReasonFailback        Reason = "Failback"
-	ReasonForced          Reason = "Forced"
+	ReasonInitialElection Reason = v1alpha1.FailoverReasonInitialElection
+	ReasonFailover        Reason = v1alpha1.FailoverReasonFailover
+	ReasonSwitchover      Reason = v1alpha1.FailoverReasonSwitchover
+	ReasonFailback        Reason = v1alpha1.FailoverReasonFailback
+	ReasonForced          Reason = v1alpha1.FailoverReasonForced
 )
 
 // Unplanned reports whether the move happens because the active member failed (an automatic or a

@@ -3,16 +3,20 @@ package notify
 import (
 	"encoding/json"
 	"time"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 )
 
-// Event names sent by the operator.
+// Event names sent by the operator (when each is sent: api/v1alpha1/vocabulary.go).
 const (
-	EventFailover         = "Failover"
-	EventSwitchover       = "Switchover"
-	EventMemberDown       = "MemberDown"
-	EventMemberUp         = "MemberUp"
-	EventFailoverRequired = "FailoverRequired"
-	EventFailoverRefused  = "FailoverRefused"
+	EventFailover         = v1alpha1.NotifyFailover
+	EventSwitchover       = v1alpha1.NotifySwitchover
+	EventFailback         = v1alpha1.NotifyFailback
+	EventMemberDown       = v1alpha1.NotifyMemberDown
+	EventMemberUp         = v1alpha1.NotifyMemberUp
+	EventFailoverRequired = v1alpha1.NotifyFailoverRequired
+	EventFailoverRefused  = v1alpha1.NotifyFailoverRefused
+	EventLogChainBroken   = v1alpha1.NotifyLogChainBroken
 )
 
 // Event is the payload of one notification. It is sent as JSON with the keys
