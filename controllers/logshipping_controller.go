@@ -266,12 +266,7 @@ func (r *LogShippingReconciler) runSchedule(ctx context.Context, g *v1alpha1.Fai
 		ms := v1alpha1.RestoreMemberStatus{Name: m.Name}
 		for _, res := range results {
 			if res.NeedsFullBackup {
-				r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonLogChainBroken, "Restore",
-					"log chain of %s on %s is broken (%s): a new full backup is taken and the database reseeded", res.Database, m.Name, res.Message)
-				if !needsFullBackup(rs, m.Name, res.Database) { // once per break, not at every run until the reseed
-					r.notify(ctx, g, notify.Event{Event: notify.EventLogChainBroken, From: holder, To: m.Name,
-						Reason: fmt.Sprintf("database %s: %s", res.Database, res.Message)})
-				}
+				r.logChainBroken(ctx, g, rs, holder, m.Name, res)
 			}
 			if res.Reseeded {
 				r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonReseeded, "Restore", "database %s on %s reseeded from a full backup", res.Database, m.Name)
@@ -437,6 +432,19 @@ func restoreProblem(members []v1alpha1.RestoreMemberStatus) (reason, message str
 		}
 	}
 	return "", ""
+}
+
+// logChainBroken reports a standby database whose log chain broke: an Event at every run until it
+// is reseeded, a LogChainBroken notification once per break (when the schedule's status did not say
+// so yet).
+func (r *LogShippingReconciler) logChainBroken(ctx context.Context, g *v1alpha1.FailoverGroup, rs *v1alpha1.RestoreSchedule,
+	holder, member string, res logshipping.DatabaseRestoreResult) {
+	r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonLogChainBroken, "Restore",
+		"log chain of %s on %s is broken (%s): a new full backup is taken and the database reseeded", res.Database, member, res.Message)
+	if !needsFullBackup(rs, member, res.Database) {
+		r.notify(ctx, g, notify.Event{Event: notify.EventLogChainBroken, From: holder, To: member,
+			Reason: fmt.Sprintf("database %s: %s", res.Database, res.Message)})
+	}
 }
 
 // needsFullBackup says whether the schedule's status already records that database db on member

@@ -110,8 +110,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("failovergroup controller: %w", err)
 	}
 	ls := &LogShippingReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Clock: opts.Clock,
-		Recorder: mgr.GetEventRecorder("understudy-logshipping"), Notifier: dispatcher, SQL: sql, Leases: leases,
-		OperatorImage: opts.OperatorImage}
+		Recorder: mgr.GetEventRecorder("understudy-logshipping"), Notifier: dispatcher, SQL: sql, Leases: leases, OperatorImage: opts.OperatorImage}
 	if err := ls.SetupWithManager(mgr, opts.ControllerName+"-logshipping"); err != nil {
 		return fmt.Errorf("log shipping controller: %w", err)
 	}
