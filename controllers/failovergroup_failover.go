@@ -23,15 +23,8 @@ import (
 // it, route to it. Each step is recorded in status.inProgress before the next begins, and each is
 // safe to repeat, so an operator that crashes between any two steps resumes where it stopped.
 func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, d failover.Decision) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
 	if g.Status.InProgress == nil {
-		g.Status.InProgress = &v1alpha1.FailoverProgress{From: d.From, To: d.To, Reason: string(d.Reason),
-			Step: v1alpha1.StepStarted, StartedAt: metav1.NewMicroTime(w.now)}
-		if err := r.recordStep(ctx, g, w); err != nil {
-			return ctrl.Result{}, err
-		}
-		r.eventStarted(g)
-		if err := r.afterStep(g, v1alpha1.StepStarted); err != nil {
+		if err := r.startFailover(ctx, g, w, d); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -41,54 +34,69 @@ func (r *FailoverGroupReconciler) runFailover(ctx context.Context, g *v1alpha1.F
 		if p == nil {
 			return ctrl.Result{RequeueAfter: requeueSoon}, nil
 		}
-		switch p.Step {
-		case v1alpha1.StepStarted:
-			if err := r.fence(ctx, g, w, p); err != nil {
-				return ctrl.Result{}, err
-			}
-			p.Step = v1alpha1.StepFenced
-
-		case v1alpha1.StepFenced:
-			res, done, err := r.takeLease(ctx, g, w, p)
-			if err != nil || !done {
-				return res, err
-			}
-			if g.Status.InProgress == nil { // abandoned: somebody else moved the role
-				return ctrl.Result{RequeueAfter: requeueSoon}, nil
-			}
-			p.Step = v1alpha1.StepLeaseTaken
-
-		case v1alpha1.StepLeaseTaken:
-			report, err := r.Promoter.Promote(ctx, g, p.From, p.To, p.Reason)
-			if err != nil {
-				r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonPromotionFailed, "Promote", "promoting %s failed: %v", p.To, err)
-				return ctrl.Result{}, fmt.Errorf("promote %s: %w", p.To, err)
-			}
-			if report.EstimatedDataLoss != nil {
-				p.EstimatedDataLoss = v1alpha1.DurationPtr(*report.EstimatedDataLoss)
-			}
-			p.Step = v1alpha1.StepPromoted
-
-		case v1alpha1.StepPromoted:
-			rr, err := r.route(ctx, g, w, p)
-			if err != nil {
-				return ctrl.Result{}, err
-			}
-			return ctrl.Result{RequeueAfter: requeueSoon}, r.complete(ctx, g, w, p, rr)
-
-		default:
-			log.Info("unknown failover step; starting the routing step again", "step", p.Step)
-			p.Step = v1alpha1.StepPromoted
-			continue
+		res, next, err := r.runStep(ctx, g, w, p)
+		if err != nil || next == "" {
+			return res, err
 		}
-		step := p.Step
+		p.Step = next
 		if err := r.recordStep(ctx, g, w); err != nil {
 			return ctrl.Result{}, err
 		}
-		if err := r.afterStep(g, step); err != nil {
+		if err := r.afterStep(g, next); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
+}
+
+// startFailover records the decision as status.inProgress (step Started).
+func (r *FailoverGroupReconciler) startFailover(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, d failover.Decision) error {
+	g.Status.InProgress = &v1alpha1.FailoverProgress{From: d.From, To: d.To, Reason: string(d.Reason),
+		Step: v1alpha1.StepStarted, StartedAt: metav1.NewMicroTime(w.now)}
+	if err := r.recordStep(ctx, g, w); err != nil {
+		return err
+	}
+	r.eventStarted(g)
+	return r.afterStep(g, v1alpha1.StepStarted)
+}
+
+// runStep carries out the step after p.Step and returns the step to record next, or "" when the
+// failover stops here for now (res says when to look again) or is complete.
+func (r *FailoverGroupReconciler) runStep(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, p *v1alpha1.FailoverProgress) (ctrl.Result, v1alpha1.FailoverStep, error) {
+	switch p.Step {
+	case v1alpha1.StepStarted:
+		return ctrl.Result{}, v1alpha1.StepFenced, r.fence(ctx, g, w, p)
+
+	case v1alpha1.StepFenced:
+		res, done, err := r.takeLease(ctx, g, w, p)
+		if err != nil || !done {
+			return res, "", err
+		}
+		if g.Status.InProgress == nil { // abandoned: somebody else moved the role
+			return ctrl.Result{RequeueAfter: requeueSoon}, "", nil
+		}
+		return ctrl.Result{}, v1alpha1.StepLeaseTaken, nil
+
+	case v1alpha1.StepLeaseTaken:
+		report, err := r.Promoter.Promote(ctx, g, p.From, p.To, p.Reason)
+		if err != nil {
+			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonPromotionFailed, "Promote", "promoting %s failed: %v", p.To, err)
+			return ctrl.Result{}, "", fmt.Errorf("promote %s: %w", p.To, err)
+		}
+		if report.EstimatedDataLoss != nil {
+			p.EstimatedDataLoss = v1alpha1.DurationPtr(*report.EstimatedDataLoss)
+		}
+		return ctrl.Result{}, v1alpha1.StepPromoted, nil
+
+	case v1alpha1.StepPromoted:
+		rr, err := r.route(ctx, g, w, p)
+		if err != nil {
+			return ctrl.Result{}, "", err
+		}
+		return ctrl.Result{RequeueAfter: requeueSoon}, "", r.complete(ctx, g, w, p, rr)
+	}
+	logf.FromContext(ctx).Info("unknown failover step; starting the routing step again", "step", p.Step)
+	p.Step = v1alpha1.StepPromoted
+	return r.runStep(ctx, g, w, p)
 }
 
 func (r *FailoverGroupReconciler) afterStep(g *v1alpha1.FailoverGroup, step v1alpha1.FailoverStep) error {

@@ -30,6 +30,19 @@ func (r *FailoverGroupReconciler) settle(ctx context.Context, g *v1alpha1.Failov
 		return err
 	}
 
+	if err := r.reportDecision(ctx, g, d); err != nil {
+		return err
+	}
+	if err := r.writeStatus(ctx, g, w, rr, &d); err != nil {
+		return fmt.Errorf("settle: %w", err)
+	}
+	return nil
+}
+
+// reportDecision tells what a settled group's decision means for people: a refused or completed
+// switchover request (condition Switchover, the annotation cleared), a failover refused or required
+// (Event and webhook once per change).
+func (r *FailoverGroupReconciler) reportDecision(ctx context.Context, g *v1alpha1.FailoverGroup, d failover.Decision) error {
 	switch d.Action {
 	case failover.ActionRefuseSwitchover:
 		if c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionSwitchover); c == nil || c.Message != d.Message {
@@ -54,9 +67,6 @@ func (r *FailoverGroupReconciler) settle(ctx context.Context, g *v1alpha1.Failov
 			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonFailoverRequired, "Failover", "%s", d.Message)
 			r.notify(ctx, g, notify.Event{Event: notify.EventFailoverRequired, From: d.From, To: d.To, Reason: d.Message})
 		}
-	}
-	if err := r.writeStatus(ctx, g, w, rr, &d); err != nil {
-		return fmt.Errorf("settle: %w", err)
 	}
 	return nil
 }

@@ -41,32 +41,7 @@ func (r *FailoverGroupReconciler) writeStatus(ctx context.Context, g *v1alpha1.F
 	holder := in.Holder()
 	sum := failover.Summarize(in, failover.SummaryInput{Decision: d, Routing: rr.verdict(),
 		HasReady: meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionReady) != nil})
-	prev := previousMembers(g)
-	now := metav1.NewTime(w.now)
-
-	members := make([]v1alpha1.MemberStatus, 0, len(g.Spec.Members))
-	healthyCount := 0
-	for _, m := range g.Spec.Members {
-		h := w.health[m.Name]
-		p, seen := prev[m.Name]
-		ms := v1alpha1.MemberStatus{Name: m.Name, Role: sum.Roles[m.Name], Healthy: h.healthy,
-			ConsecutiveFailures: int32(h.consecutiveFailures), Message: h.message, Databases: p.Databases}
-		if !h.lastProbe.IsZero() {
-			t := metav1.NewTime(h.lastProbe)
-			ms.LastProbeTime = &t
-		}
-		if h.healthy {
-			healthyCount++
-			ms.HealthySince = &now
-			if seen && p.Healthy && p.HealthySince != nil {
-				ms.HealthySince = p.HealthySince
-			}
-		}
-		if seen && h.known && p.Healthy != h.healthy && (p.LastProbeTime != nil || p.Healthy) {
-			r.memberChanged(ctx, g, m.Name, h)
-		}
-		members = append(members, ms)
-	}
+	members, healthyCount := r.memberStatuses(ctx, g, w, sum.Roles)
 	g.Status.Members = members
 	g.Status.ObservedGeneration = g.Generation
 	g.Status.ActiveMember = holder
@@ -89,6 +64,38 @@ func (r *FailoverGroupReconciler) writeStatus(ctx context.Context, g *v1alpha1.F
 	}
 	w.written = g.Status.DeepCopy()
 	return nil
+}
+
+// memberStatuses is status.members from the probes, with the roles given; the restore positions
+// (databases) belong to the log-shipping reconciler and are kept. A member whose health flipped gets
+// its Event and webhook here.
+func (r *FailoverGroupReconciler) memberStatuses(ctx context.Context, g *v1alpha1.FailoverGroup, w *world, roles map[string]v1alpha1.MemberRole) ([]v1alpha1.MemberStatus, int) {
+	prev := previousMembers(g)
+	now := metav1.NewTime(w.now)
+	members := make([]v1alpha1.MemberStatus, 0, len(g.Spec.Members))
+	healthyCount := 0
+	for _, m := range g.Spec.Members {
+		h := w.health[m.Name]
+		p, seen := prev[m.Name]
+		ms := v1alpha1.MemberStatus{Name: m.Name, Role: roles[m.Name], Healthy: h.healthy,
+			ConsecutiveFailures: int32(h.consecutiveFailures), Message: h.message, Databases: p.Databases}
+		if !h.lastProbe.IsZero() {
+			t := metav1.NewTime(h.lastProbe)
+			ms.LastProbeTime = &t
+		}
+		if h.healthy {
+			healthyCount++
+			ms.HealthySince = &now
+			if seen && p.Healthy && p.HealthySince != nil {
+				ms.HealthySince = p.HealthySince
+			}
+		}
+		if seen && h.known && p.Healthy != h.healthy && (p.LastProbeTime != nil || p.Healthy) {
+			r.memberChanged(ctx, g, m.Name, h)
+		}
+		members = append(members, ms)
+	}
+	return members, healthyCount
 }
 
 func (r *FailoverGroupReconciler) memberChanged(ctx context.Context, g *v1alpha1.FailoverGroup, name string, h memberHealth) {

@@ -55,7 +55,9 @@ var _ = Describe("What an operator on call sees", func() {
 		By("a comes back: it is the member a failover would promote now")
 		a.Start()
 		DeferCleanup(a.Stop)
-		Eventually(func() []string { return strings.Fields(strings.Split(strings.TrimSpace(run("get", "fg")), "\n")[1])[:6] }).
+		Eventually(func() []string {
+			return strings.Fields(strings.Split(strings.TrimSpace(run("get", "fg")), "\n")[1])[:6]
+		}).
 			Should(Equal([]string{"web", "b", "Active", "2/2", "a", "2"}))
 		Expect(run("wait", "--for=condition=FailoverReady", "fg/web", "--timeout=30s")).To(ContainSubstring("condition met"))
 		Expect(gaugeValue("understudy_failover_ready", map[string]string{"group": ns + "/web"})).To(Equal(1.0))

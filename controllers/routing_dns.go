@@ -52,37 +52,55 @@ func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.Fail
 		setDNSPublished(g, false, v1alpha1.ReasonDNSPublishedNotPublished, msg)
 		return nil
 	}
-	var ours *externaldnsv1alpha1.DNSEndpoint
-	if exists {
-		ours = &de
-	}
-	msg, err := r.hostnameConflict(ctx, g, ours)
-	if err != nil {
+	if blocked, err := r.dnsHostnameTaken(ctx, g, &de, exists, res); blocked || err != nil {
 		return err
 	}
-	if msg != "" {
-		res.conflict = joinMsg(res.conflict, msg)
-		setDNSPublished(g, false, v1alpha1.ReasonDNSPublishedNotPublished, msg)
-		if exists { // lost a race with the other publisher: withdraw our records
-			if err := r.Delete(ctx, &de, client.Preconditions{UID: &de.UID}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-				return fmt.Errorf("withdraw DNSEndpoint %s: %w", g.Name, err)
-			}
-		}
-		return nil
+	if err := r.writeDNSEndpoint(ctx, g, rs, &de, exists); err != nil {
+		return err
 	}
+	observeDNSPublished(g, &de, res)
+	return nil
+}
 
+// dnsHostnameTaken reports (RoutingConflict) whether another publisher already has one of the
+// group's hostnames; a DNSEndpoint of ours that lost such a race is withdrawn.
+func (r *FailoverGroupReconciler) dnsHostnameTaken(ctx context.Context, g *v1alpha1.FailoverGroup, de *externaldnsv1alpha1.DNSEndpoint,
+	exists bool, res *routingResult) (bool, error) {
+	var ours *externaldnsv1alpha1.DNSEndpoint
+	if exists {
+		ours = de
+	}
+	msg, err := r.hostnameConflict(ctx, g, ours)
+	if err != nil || msg == "" {
+		return false, err
+	}
+	res.conflict = joinMsg(res.conflict, msg)
+	setDNSPublished(g, false, v1alpha1.ReasonDNSPublishedNotPublished, msg)
+	if exists { // lost a race with the other publisher: withdraw our records
+		if err := r.Delete(ctx, de, client.Preconditions{UID: &de.UID}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return true, fmt.Errorf("withdraw DNSEndpoint %s: %w", g.Name, err)
+		}
+	}
+	return true, nil
+}
+
+// writeDNSEndpoint creates the group's DNSEndpoint or patches it when its records or label differ
+// (the active hostname's record kept as published while fenced, see routeState.keepDNS).
+func (r *FailoverGroupReconciler) writeDNSEndpoint(ctx context.Context, g *v1alpha1.FailoverGroup, rs routeState,
+	de *externaldnsv1alpha1.DNSEndpoint, exists bool) error {
+	dns := g.Spec.Routing.DNS
 	eps := routing.DNSEndpoints(dns, rs.active, rs.readable)
 	if rs.keepDNS {
 		eps = routing.KeepActiveRecord(dns, eps, de.Spec.Endpoints)
 	}
 	if !exists {
-		de = externaldnsv1alpha1.DNSEndpoint{ObjectMeta: metav1.ObjectMeta{Name: g.Name, Namespace: g.Namespace,
+		*de = externaldnsv1alpha1.DNSEndpoint{ObjectMeta: metav1.ObjectMeta{Name: g.Name, Namespace: g.Namespace,
 			Labels: map[string]string{v1alpha1.LabelGroup: g.Name}}}
 		de.Spec.Endpoints = eps
-		if err := controllerutil.SetControllerReference(g, &de, r.Scheme); err != nil {
+		if err := controllerutil.SetControllerReference(g, de, r.Scheme); err != nil {
 			return fmt.Errorf("own DNSEndpoint %s: %w", g.Name, err)
 		}
-		if err := r.Create(ctx, &de); err != nil {
+		if err := r.Create(ctx, de); err != nil {
 			return fmt.Errorf("create DNSEndpoint %s: %w", g.Name, err)
 		}
 	} else if !sameEndpoints(de.Spec.Endpoints, eps) || de.Labels[v1alpha1.LabelGroup] != g.Name {
@@ -92,11 +110,10 @@ func (r *FailoverGroupReconciler) applyDNS(ctx context.Context, g *v1alpha1.Fail
 		}
 		de.Labels[v1alpha1.LabelGroup] = g.Name
 		de.Spec.Endpoints = eps
-		if err := r.Patch(ctx, &de, patch); err != nil {
+		if err := r.Patch(ctx, de, patch); err != nil {
 			return fmt.Errorf("write DNSEndpoint %s: %w", g.Name, err)
 		}
 	}
-	observeDNSPublished(g, &de, res)
 	return nil
 }
 

@@ -27,25 +27,7 @@ func (r *FailoverGroupReconciler) applyService(ctx context.Context, g *v1alpha1.
 	var svc corev1.Service
 	err := r.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: name}, &svc)
 	if apierrors.IsNotFound(err) {
-		if len(ports) == 0 {
-			res.conflict = joinMsg(res.conflict, fmt.Sprintf("Service %s does not exist and routing lists no ports to create it with", name))
-			return nil
-		}
-		svc = corev1.Service{ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: g.Namespace,
-			Labels:      map[string]string{v1alpha1.LabelGroup: g.Name},
-			Annotations: map[string]string{AnnotationClaimedBy: g.Name},
-		}}
-		svc.Spec.Type = typ
-		svc.Spec.Ports = routing.ServicePorts(ports)
-		svc.Spec.Selector = selector
-		if err := controllerutil.SetControllerReference(g, &svc, r.Scheme); err != nil {
-			return fmt.Errorf("own service %s: %w", name, err)
-		}
-		if err := r.Create(ctx, &svc); err != nil {
-			return fmt.Errorf("create service %s: %w", name, err)
-		}
-		return nil
+		return r.createService(ctx, g, name, ports, typ, selector, res)
 	}
 	if err != nil {
 		return fmt.Errorf("get service %s: %w", name, err)
@@ -82,6 +64,30 @@ func (r *FailoverGroupReconciler) applyService(ctx context.Context, g *v1alpha1.
 	svc.Spec.Selector = selector
 	if err := r.Patch(ctx, &svc, patch); err != nil {
 		return fmt.Errorf("set selector of service %s: %w", name, err)
+	}
+	return nil
+}
+
+// createService creates a missing Service owned by the group, selecting selector.
+func (r *FailoverGroupReconciler) createService(ctx context.Context, g *v1alpha1.FailoverGroup, name string, ports []v1alpha1.ServicePort,
+	typ corev1.ServiceType, selector map[string]string, res *routingResult) error {
+	if len(ports) == 0 {
+		res.conflict = joinMsg(res.conflict, fmt.Sprintf("Service %s does not exist and routing lists no ports to create it with", name))
+		return nil
+	}
+	svc := corev1.Service{ObjectMeta: metav1.ObjectMeta{
+		Name: name, Namespace: g.Namespace,
+		Labels:      map[string]string{v1alpha1.LabelGroup: g.Name},
+		Annotations: map[string]string{AnnotationClaimedBy: g.Name},
+	}}
+	svc.Spec.Type = typ
+	svc.Spec.Ports = routing.ServicePorts(ports)
+	svc.Spec.Selector = selector
+	if err := controllerutil.SetControllerReference(g, &svc, r.Scheme); err != nil {
+		return fmt.Errorf("own service %s: %w", name, err)
+	}
+	if err := r.Create(ctx, &svc); err != nil {
+		return fmt.Errorf("create service %s: %w", name, err)
 	}
 	return nil
 }
