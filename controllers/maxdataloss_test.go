@@ -14,29 +14,8 @@ import (
 
 var _ = Describe("maxDataLoss", func() {
 	It("refuses to promote a standby too far behind until forced by annotation", func() {
-		ns := newNamespace()
-		// Only the decision is under test here: the members are plain TCP listeners.
-		mgr := startManager(ns, controllers.Options{Promoter: controllers.GenericPromoter{}})
-		DeferCleanup(mgr.Stop)
-		a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
-		DeferCleanup(b.Stop)
-		g := groupOf(ns, "sales", memberAt("a", 200, a), memberAt("b", 100, b))
-		g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"},
-			Databases: []v1alpha1.DatabaseName{"Sales"}}
-		g.Spec.Failover.MaxDataLoss = v1alpha1.DurationPtr(5 * time.Minute)
-		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
-		Eventually(func() v1alpha1.Phase { return getGroup(ns, "sales").Status.Phase }).Should(Equal(v1alpha1.PhaseActive))
-
-		// The standby's restore position, as log shipping reports it: 10 minutes behind.
-		Expect(retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-			cur := getGroup(ns, "sales")
-			for i := range cur.Status.Members {
-				if cur.Status.Members[i].Name == "b" {
-					cur.Status.Members[i].Databases = []v1alpha1.DatabasePosition{{Name: "Sales", LSN: "42000000001200001", LagSeconds: 600}}
-				}
-			}
-			return k8sClient.Status().Update(suiteCtx, cur)
-		})).To(Succeed())
+		ns, a, _ := startSalesGroup()
+		setStandbyLag(ns, 600) // as log shipping reports it: 10 minutes behind
 
 		a.Stop()
 		Eventually(func() string {
@@ -58,18 +37,8 @@ var _ = Describe("maxDataLoss", func() {
 	})
 
 	It("says who would win a failover now: FailoverReady flips when the standby falls behind maxDataLoss and back", func() {
-		ns := newNamespace()
-		mgr := startManager(ns, controllers.Options{Promoter: controllers.GenericPromoter{}})
-		DeferCleanup(mgr.Stop)
-		a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
+		ns, a, b := startSalesGroup()
 		DeferCleanup(a.Stop)
-		DeferCleanup(b.Stop)
-		g := groupOf(ns, "sales", memberAt("a", 200, a), memberAt("b", 100, b))
-		g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"},
-			Databases: []v1alpha1.DatabaseName{"Sales"}}
-		g.Spec.Failover.MaxDataLoss = v1alpha1.DurationPtr(5 * time.Minute)
-		Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
-		Eventually(func() v1alpha1.Phase { return getGroup(ns, "sales").Status.Phase }).Should(Equal(v1alpha1.PhaseActive))
 		readiness := func() string {
 			c := conditionOf(ns, "sales", v1alpha1.ConditionFailoverReady)
 			fr := getGroup(ns, "sales").Status.FailoverReadiness
@@ -84,22 +53,11 @@ var _ = Describe("maxDataLoss", func() {
 		}
 		// No restore position yet: b would win, with the data at risk unknown (no limit breaks on that).
 		Eventually(readiness).Should(Equal("True CandidateReady candidate=b atRisk=unknown"))
-		setLag := func(seconds int64) {
-			Expect(retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-				cur := getGroup(ns, "sales")
-				for i := range cur.Status.Members {
-					if cur.Status.Members[i].Name == "b" {
-						cur.Status.Members[i].Databases = []v1alpha1.DatabasePosition{{Name: "Sales", LSN: "42000000001200001", LagSeconds: seconds}}
-					}
-				}
-				return k8sClient.Status().Update(suiteCtx, cur)
-			})).To(Succeed())
-		}
-		setLag(600)
+		setStandbyLag(ns, 600)
 		Eventually(readiness).Should(Equal("False MaxDataLossExceeded candidate=b atRisk=10m0s"))
 		Expect(getGroup(ns, "sales").Status.FailoverReadiness.BlockedByMaxDataLoss).To(BeTrue())
 		Expect(conditionOf(ns, "sales", v1alpha1.ConditionFailoverReady).Message).To(ContainSubstring("more than maxDataLoss 5m0s"))
-		setLag(60)
+		setStandbyLag(ns, 60)
 		Eventually(readiness).Should(Equal("True CandidateReady candidate=b atRisk=1m0s"))
 		Expect(getGroup(ns, "sales").Status.FailoverReadiness.BlockedByMaxDataLoss).To(BeFalse())
 		// The standby goes down: nobody could take over.
@@ -108,3 +66,33 @@ var _ = Describe("maxDataLoss", func() {
 		Expect(activeOf(ns, "sales")).To(Equal("a"))
 	})
 })
+
+// startSalesGroup runs a manager and a SQL Server group "sales" with maxDataLoss 5m over two plain
+// TCP members (only the decision is under test: the generic promoter), a (priority 200) active.
+func startSalesGroup() (string, *memberServer, *memberServer) {
+	ns := newNamespace()
+	mgr := startManager(ns, controllers.Options{Promoter: controllers.GenericPromoter{}})
+	DeferCleanup(mgr.Stop)
+	a, b := newMemberServer("127.0.0.1"), newMemberServer("127.0.0.1")
+	DeferCleanup(b.Stop)
+	g := groupOf(ns, "sales", memberAt("a", 200, a), memberAt("b", 100, b))
+	g.Spec.SQLServer = &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: "sql"},
+		Databases: []v1alpha1.DatabaseName{"Sales"}}
+	g.Spec.Failover.MaxDataLoss = v1alpha1.DurationPtr(5 * time.Minute)
+	Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
+	Eventually(func() v1alpha1.Phase { return getGroup(ns, "sales").Status.Phase }).Should(Equal(v1alpha1.PhaseActive))
+	return ns, a, b
+}
+
+// setStandbyLag writes member b's restore position as the log-shipping reconciler does.
+func setStandbyLag(ns string, seconds int64) {
+	Expect(retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		cur := getGroup(ns, "sales")
+		for i := range cur.Status.Members {
+			if cur.Status.Members[i].Name == "b" {
+				cur.Status.Members[i].Databases = []v1alpha1.DatabasePosition{{Name: "Sales", LSN: "42000000001200001", LagSeconds: seconds}}
+			}
+		}
+		return k8sClient.Status().Update(suiteCtx, cur)
+	})).To(Succeed())
+}
