@@ -14,7 +14,7 @@ import (
 )
 
 var _ = Describe("kubectl get failovergroups", func() {
-	wantColumns := []string{"Name", "Active", "Phase", "Healthy", "Lag", "Failovers", "Last Failover", "Age"}
+	wantColumns := []string{"Name", "Active", "Phase", "Healthy", "Failover-To", "Lag", "Failovers", "Last Failover", "Age"}
 
 	It("declares the on-call columns, short name and category in the CRD", func() {
 		scheme := newTestScheme()
@@ -39,6 +39,7 @@ var _ = Describe("kubectl get failovergroups", func() {
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &group)).To(Succeed())
 		group.Status = v1alpha1.FailoverGroupStatus{
 			ActiveMember: "a", Phase: v1alpha1.PhaseActive, Healthy: "2/2", Lag: "12s", FailoverCount: 3,
+			FailoverReadiness: &v1alpha1.FailoverReadiness{Candidate: "b", Reason: "CandidateReady"},
 			LastFailover: &v1alpha1.FailoverRecord{To: "a", Reason: "Failover", StartedAt: metav1.NowMicro(), CompletedAt: ptrNow()},
 		}
 		Expect(k8sClient.Status().Update(ctx, &group)).To(Succeed())
@@ -52,7 +53,7 @@ var _ = Describe("kubectl get failovergroups", func() {
 		Expect(table.Rows).To(HaveLen(1))
 		cells := table.Rows[0].Cells
 		Expect(cells[0]).To(Equal(group.Name))
-		Expect(cells[1:6]).To(Equal([]any{"a", "Active", "2/2", "12s", float64(3)}))
+		Expect(cells[1:7]).To(Equal([]any{"a", "Active", "2/2", "b", "12s", float64(3)}))
 	})
 
 	It("shows the BackupTarget and RestoreSchedule columns", func() {
