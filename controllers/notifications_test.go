@@ -186,13 +186,7 @@ var _ = Describe("Notifications from log shipping (against mssqlsim)", func() {
 		})
 		Eventually(func() string { return activeOf(ns, "sales") }).Should(Equal("ds1"))
 		// The standby follows the shipped logs.
-		Eventually(func() string {
-			d := memberStatus(ns, "sales", "ds2").Databases
-			if len(d) == 0 {
-				return ""
-			}
-			return d[0].LSN
-		}, 60*time.Second).ShouldNot(BeEmpty())
+		Eventually(func() string { return firstRestoredLSN(ns, "sales", "ds2") }, 60*time.Second).ShouldNot(BeEmpty())
 
 		// A log backup taken behind the operator's back, outside the BackupTarget: the next shipped
 		// log backup does not follow what the standby restored.
@@ -218,3 +212,13 @@ var _ = Describe("Notifications from log shipping (against mssqlsim)", func() {
 		Expect(hook.count(v1alpha1.NotifyLogChainBroken)).To(Equal(1))
 	})
 })
+
+// firstRestoredLSN is the restore position of a member's first database ("" before log shipping
+// reported one).
+func firstRestoredLSN(ns, group, member string) string {
+	d := memberStatus(ns, group, member).Databases
+	if len(d) == 0 {
+		return ""
+	}
+	return d[0].LSN
+}

@@ -31,13 +31,7 @@ var _ = Describe("SQL Server per-group registry", func() {
 			c := meta.FindStatusCondition(getGroup(ns, "sales").Status.Conditions, v1alpha1.ConditionLogShipping)
 			return c != nil && c.Status == "True"
 		}, 60*time.Second).Should(BeTrue())
-		Eventually(func() string {
-			d := memberStatus(ns, "sales", "ds2").Databases
-			if len(d) == 0 {
-				return ""
-			}
-			return d[0].LSN
-		}, 60*time.Second).ShouldNot(BeEmpty())
+		Eventually(func() string { return firstRestoredLSN(ns, "sales", "ds2") }, 60*time.Second).ShouldNot(BeEmpty())
 		Expect(reg.Tracked(key)).To(BeTrue())
 		_, _, err := reg.Probe(addr)
 		Expect(err).NotTo(HaveOccurred())

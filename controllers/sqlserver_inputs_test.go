@@ -115,15 +115,7 @@ var _ = Describe("SQL Server bad inputs (against mssqlsim)", func() {
 		_, err = master.Exec("ALTER DATABASE [Sales] SET RECOVERY SIMPLE")
 		Expect(err).NotTo(HaveOccurred())
 		create(mssqlsim.DefaultSAPassword, GinkgoT().TempDir())
-		Eventually(func() []string {
-			var list eventsv1.EventList
-			Expect(k8sClient.List(suiteCtx, &list, client.InNamespace(ns))).To(Succeed())
-			var out []string
-			for _, e := range list.Items {
-				out = append(out, e.Reason)
-			}
-			return out
-		}, 30*time.Second).Should(ContainElement("RecoveryModelChanged"))
+		Eventually(func() []string { return eventReasons(ns) }, 30*time.Second).Should(ContainElement("RecoveryModelChanged"))
 		var model string
 		Expect(master.QueryRow("SELECT recovery_model_desc FROM sys.databases WHERE name = @p1", "Sales").Scan(&model)).To(Succeed())
 		Expect(model).To(Equal("FULL"))
