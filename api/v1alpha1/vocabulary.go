@@ -222,7 +222,8 @@ const (
 	ReasonBackupTargetWritable = "Writable"
 )
 
-// Reasons of the RestoreSchedule Ready condition.
+// Reasons of the RestoreSchedule Ready condition. ForkedDatabase, OtherDatabase and ChecksumMissing
+// are also the status.members[].databases[].reason of the database they concern.
 const (
 	// True: the selected standbys restored the shipped log backups.
 	ReasonRestoreScheduleRestored = "Restored"
@@ -236,7 +237,8 @@ const (
 	// False: a standby database of the group database's name is another database (3154): it is
 	// left alone; drop or rename it.
 	ReasonRestoreScheduleOtherDatabase = "OtherDatabase"
-	// False: a backup has no checksums while the BackupTarget verifies them (3187).
+	// False: a backup has no checksums while the BackupTarget verifies them (3187): it is not
+	// applied, and the database is reseeded from a newer full backup taken with checksums.
 	ReasonRestoreScheduleChecksumMissing = "ChecksumMissing"
 )
 

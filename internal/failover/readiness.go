@@ -8,22 +8,12 @@ import (
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 )
 
-// Reasons of the FailoverReady condition (and status.failoverReadiness.reason).
-const (
-	ReadinessCandidateReady      = "CandidateReady"
-	ReadinessMaxDataLossExceeded = "MaxDataLossExceeded"
-	ReadinessNoCandidate         = "NoCandidate"
-	ReadinessNoActiveMember      = "NoActiveMember"
-	ReadinessManualMode          = "ManualMode"
-	ReadinessPaused              = "Paused"
-	ReadinessFailoverInProgress  = "FailoverInProgress"
-)
-
 // Readiness is what Decide would do if the active member failed now (its Lease expired, no
 // switchover asked for): who it would promote, why, and what that would lose.
 type Readiness struct {
 	// Ready: an automatic failover would happen now without breaking maxDataLoss.
-	Ready  bool
+	Ready bool
+	// Reason is the FailoverReady condition's reason: a v1alpha1.ReasonFailoverReady... constant.
 	Reason string
 	// Candidate is the member that would be promoted ("" when none).
 	Candidate string
@@ -44,16 +34,16 @@ func (r Readiness) Condition() Condition {
 func FailoverReadiness(in Input) Readiness {
 	holder := in.Holder()
 	if p := in.InProgress; p != nil {
-		return Readiness{Reason: ReadinessFailoverInProgress, Candidate: p.To,
+		return Readiness{Reason: v1alpha1.ReasonFailoverReadyFailoverInProgress, Candidate: p.To,
 			Message: fmt.Sprintf("%s from %q to %q in progress (step %s)", p.Reason, p.From, p.To, p.Step)}
 	}
 	if holder == "" {
-		return Readiness{Reason: ReadinessNoActiveMember,
+		return Readiness{Reason: v1alpha1.ReasonFailoverReadyNoActiveMember,
 			Message: "no member holds the active role: there is nothing to fail over from (an election comes first)"}
 	}
 	best, ok := BestCandidate(in.Members, holder)
 	if !ok {
-		return Readiness{Reason: ReadinessNoCandidate,
+		return Readiness{Reason: v1alpha1.ReasonFailoverReadyNoCandidate,
 			Message: fmt.Sprintf("if %q failed now, no member could take over: %s", holder, strings.Join(notCandidates(in.Members, holder, ""), "; "))}
 	}
 	r := Readiness{Candidate: best.Name, DataAtRisk: roundedBehind(best.DataBehind)}
@@ -64,14 +54,14 @@ func FailoverReadiness(in Input) Readiness {
 	refused, limitWhy := exceedsMaxDataLoss(in.Policy.MaxDataLoss, best.DataBehind)
 	switch {
 	case in.Policy.Paused:
-		r.Reason, r.Message = ReadinessPaused, "the group is paused: nothing would be promoted; otherwise "+why
+		r.Reason, r.Message = v1alpha1.ReasonFailoverReadyPaused, "the group is paused: nothing would be promoted; otherwise "+why
 	case in.Policy.Mode == v1alpha1.FailoverManual:
-		r.Reason, r.Message = ReadinessManualMode, "failover mode is Manual: a person must switch over; "+why
+		r.Reason, r.Message = v1alpha1.ReasonFailoverReadyManualMode, "failover mode is Manual: a person must switch over; "+why
 	case refused:
-		r.Reason, r.BlockedByMaxDataLoss = ReadinessMaxDataLossExceeded, true
+		r.Reason, r.BlockedByMaxDataLoss = v1alpha1.ReasonFailoverReadyMaxDataLossExceeded, true
 		r.Message = fmt.Sprintf("%s; but %q %s: the failover would be refused", why, best.Name, limitWhy)
 	default:
-		r.Ready, r.Reason, r.Message = true, ReadinessCandidateReady, why
+		r.Ready, r.Reason, r.Message = true, v1alpha1.ReasonFailoverReadyCandidateReady, why
 	}
 	return r
 }

@@ -92,13 +92,13 @@ func availableCondition(in Input, holder string) Condition {
 	cur, _ := in.member(holder)
 	switch p := in.InProgress; {
 	case p != nil:
-		c.Reason, c.Message = "FailoverInProgress", fmt.Sprintf("%s to %s in progress (step %s)", p.Reason, p.To, p.Step)
+		c.Reason, c.Message = v1alpha1.ReasonAvailableFailoverInProgress, fmt.Sprintf("%s to %s in progress (step %s)", p.Reason, p.To, p.Step)
 	case holder == "":
-		c.Reason, c.Message = "NoActiveMember", "no member holds the active role"
+		c.Reason, c.Message = v1alpha1.ReasonAvailableNoActiveMember, "no member holds the active role"
 	case !cur.Healthy:
-		c.Reason, c.Message = "ActiveMemberDown", fmt.Sprintf("active member %s is down: %s", holder, cur.Message)
+		c.Reason, c.Message = v1alpha1.ReasonAvailableActiveMemberDown, fmt.Sprintf("active member %s is down: %s", holder, cur.Message)
 	default:
-		c.True, c.Reason, c.Message = true, "ActiveMemberHealthy", fmt.Sprintf("member %s is active and healthy", holder)
+		c.True, c.Reason, c.Message = true, v1alpha1.ReasonAvailableActiveMemberHealthy, fmt.Sprintf("member %s is active and healthy", holder)
 	}
 	return c
 }
@@ -116,9 +116,9 @@ func readyCondition(available Condition, holder string, s SummaryInput) (Conditi
 		if s.HasReady {
 			return Condition{}, false
 		}
-		c.Reason, c.Message = "RoutingPending", "routing not applied yet"
+		c.Reason, c.Message = v1alpha1.ReasonReadyRoutingPending, "routing not applied yet"
 	default:
-		c.True, c.Reason = true, "Active"
+		c.True, c.Reason = true, v1alpha1.ReasonReadyActive
 		c.Message = fmt.Sprintf("member %s is active and routing points at it", holder)
 		if len(rt.Notes) > 0 {
 			c.Message += "; " + strings.Join(rt.Notes, "; ")
@@ -141,9 +141,9 @@ func degradedCondition(down []string, s SummaryInput) Condition {
 		why = append(why, s.Routing.Notes...)
 	}
 	if len(why) > 0 {
-		return Condition{Type: v1alpha1.ConditionDegraded, True: true, Reason: "Degraded", Message: strings.Join(why, "; ")}
+		return Condition{Type: v1alpha1.ConditionDegraded, True: true, Reason: v1alpha1.ReasonDegraded, Message: strings.Join(why, "; ")}
 	}
-	return Condition{Type: v1alpha1.ConditionDegraded, Reason: "AllMembersHealthy", Message: "every member is healthy"}
+	return Condition{Type: v1alpha1.ConditionDegraded, Reason: v1alpha1.ReasonDegradedAllMembersHealthy, Message: "every member is healthy"}
 }
 
 // failoverRequiredCondition is True when the active member is down and a person must act (Manual
@@ -154,13 +154,13 @@ func failoverRequiredCondition(in Input, d *Decision) (Condition, bool) {
 	case d == nil:
 		return c, false
 	case d.Action == ActionFailoverRequired:
-		c.True, c.Reason, c.Message = true, "FailoverRequired", d.Message
+		c.True, c.Reason, c.Message = true, v1alpha1.ReasonFailoverRequired, d.Message
 	case d.Action == ActionFailoverRefused:
-		c.True, c.Reason, c.Message = true, "MaxDataLossExceeded", d.Message
+		c.True, c.Reason, c.Message = true, v1alpha1.ReasonFailoverRequiredMaxDataLossExceeded, d.Message
 	case in.InProgress != nil:
 		return c, false
 	default:
-		c.Reason, c.Message = "NotRequired", "no failover needed"
+		c.Reason, c.Message = v1alpha1.ReasonFailoverRequiredNotRequired, "no failover needed"
 	}
 	return c, true
 }

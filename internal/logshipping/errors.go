@@ -1,6 +1,10 @@
 package logshipping
 
-import "errors"
+import (
+	"errors"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+)
 
 // Sentinel errors, wrapped with context in per-database results; test with
 // errors.Is. Server errors keep their classification: use sqlserver.Classify
@@ -34,18 +38,14 @@ var (
 	ErrOtherDatabase = errors.New("the standby's database is another database of the same name")
 )
 
-// Reasons of a DatabaseRestoreResult (its Reason field), fit for a
-// condition's reason.
+// Reasons of a DatabaseRestoreResult (its Reason field), kept for callers of this package (the
+// controllers' tests); the values and their documentation live in api/v1alpha1/vocabulary.go
+// (reasons of the RestoreSchedule Ready condition), and this package sets those constants.
 const (
-	// ReasonForkedDatabase: the standby's database is on another recovery
-	// fork than the backups it was given (4330); it is reseeded from a
-	// full backup of the current primary.
-	ReasonForkedDatabase = "ForkedDatabase"
-	// ReasonOtherDatabase: the standby's database is another database of
-	// the same name (3154); it is left alone until a human acts.
-	ReasonOtherDatabase = "OtherDatabase"
-	// ReasonChecksumMissing: restores verify checksums and a backup was
-	// taken without (3187); it is not applied, the database is reseeded
-	// from a newer full backup.
-	ReasonChecksumMissing = "ChecksumMissing"
+	// ReasonForkedDatabase is v1alpha1.ReasonRestoreScheduleForkedDatabase (4330).
+	ReasonForkedDatabase = v1alpha1.ReasonRestoreScheduleForkedDatabase
+	// ReasonOtherDatabase is v1alpha1.ReasonRestoreScheduleOtherDatabase (3154).
+	ReasonOtherDatabase = v1alpha1.ReasonRestoreScheduleOtherDatabase
+	// ReasonChecksumMissing is v1alpha1.ReasonRestoreScheduleChecksumMissing (3187).
+	ReasonChecksumMissing = v1alpha1.ReasonRestoreScheduleChecksumMissing
 )

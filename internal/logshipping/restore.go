@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
@@ -89,18 +90,20 @@ type DatabaseRestoreResult struct {
 	RetryLater bool
 	// Message explains NeedsFullBackup, RetryLater, a delay or a failure.
 	Message string
-	// Reason is a machine-readable cause for a condition, set for the
-	// failures below (empty otherwise):
-	//   - ReasonForkedDatabase (4330): the standby's database is on another
-	//     recovery fork than the backups; it is reseeded from a full
-	//     backup (NeedsFullBackup until one exists), Err is nil.
-	//   - ReasonOtherDatabase (3154): the standby's database is another
-	//     database (another family) of the same name; it is left alone,
-	//     Err is set (ErrOtherDatabase).
-	//   - ReasonChecksumMissing (3187): checksums are verified and a
-	//     backup has none; it is not applied, the database is reseeded
-	//     from a newer full backup (NeedsFullBackup until one exists), Err
-	//     is nil.
+	// Reason is a machine-readable cause for a condition (a reason of the
+	// RestoreSchedule Ready condition, api/v1alpha1/vocabulary.go), set for
+	// the failures below (empty otherwise):
+	//   - v1alpha1.ReasonRestoreScheduleForkedDatabase (4330): the
+	//     standby's database is on another recovery fork than the backups;
+	//     it is reseeded from a full backup (NeedsFullBackup until one
+	//     exists), Err is nil.
+	//   - v1alpha1.ReasonRestoreScheduleOtherDatabase (3154): the standby's
+	//     database is another database (another family) of the same name;
+	//     it is left alone, Err is set (ErrOtherDatabase).
+	//   - v1alpha1.ReasonRestoreScheduleChecksumMissing (3187): checksums
+	//     are verified and a backup has none; it is not applied, the
+	//     database is reseeded from a newer full backup (NeedsFullBackup
+	//     until one exists), Err is nil.
 	Reason string
 	// Err is a failure that needs attention (nil for NeedsFullBackup and
 	// RetryLater, which heal by themselves).
@@ -348,13 +351,13 @@ func (r *restorer) classify(db string, f sqlserver.BackupFile, err error, res *D
 		// backup of the current primary repairs it; it is the same
 		// database, so REPLACE destroys nothing that is not in it.
 		res.NeedsFullBackup = true
-		res.Reason = ReasonForkedDatabase
+		res.Reason = v1alpha1.ReasonRestoreScheduleForkedDatabase
 		res.Message = fmt.Sprintf("%s on %s is on another recovery fork than %s (SQL Server error 4330: it restored log backups "+
 			"the current primary does not have, e.g. of the primary before a failover): it is reseeded from the newest full backup "+
 			"of the current primary; until there is one, the primary must take a full backup", db, on, f.Name())
 	case sqlserver.KindBackupOfOtherDatabase:
 		// Another database of the same name: not ours to overwrite.
-		res.Reason = ReasonOtherDatabase
+		res.Reason = v1alpha1.ReasonRestoreScheduleOtherDatabase
 		res.Err = fmt.Errorf("%w: %s on %s: %w", ErrOtherDatabase, db, on, err)
 		res.Message = fmt.Sprintf("%s on %s is not a copy of the primary's database (SQL Server error 3154 restoring %s: "+
 			"it was created or restored from another database); understudy does not overwrite it: drop or rename it on %s "+
@@ -363,7 +366,7 @@ func (r *restorer) classify(db string, f sqlserver.BackupFile, err error, res *D
 		// The file cannot be verified and is not applied; a full backup
 		// the primary takes with checksums after it repairs the chain.
 		res.NeedsFullBackup = true
-		res.Reason = ReasonChecksumMissing
+		res.Reason = v1alpha1.ReasonRestoreScheduleChecksumMissing
 		res.Message = fmt.Sprintf("%s has no backup checksums (taken without WITH CHECKSUM, e.g. by hand or before checksums were "+
 			"turned on) and restores verify them (SQL Server error 3187): %s is reseeded from a newer full backup taken with "+
 			"checksums; until there is one, the primary must take one; or turn checksums off (BackupTarget spec.checksum: false)", f.Name(), db)

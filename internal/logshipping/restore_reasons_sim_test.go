@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
@@ -106,7 +107,7 @@ func TestForkedStandbyHasReasonForkedDatabase(t *testing.T) {
 		t.Fatalf("restore: %+v, %v", res, err)
 	}
 	r := res[0]
-	if r.Reason != ReasonForkedDatabase || !r.NeedsFullBackup || r.Err != nil || r.Reseeded {
+	if r.Reason != v1alpha1.ReasonRestoreScheduleForkedDatabase || !r.NeedsFullBackup || r.Err != nil || r.Reseeded {
 		t.Fatalf("forked standby without a new full backup: %+v", r)
 	}
 	for _, want := range []string{"4330", "recovery fork", "full backup"} {
@@ -154,7 +155,7 @@ func TestForeignStandbyDatabaseIsLeftAlone(t *testing.T) {
 	if r.Reseeded || r.Seeded || len(r.Applied) != 0 {
 		t.Fatalf("the foreign database was overwritten or restored to: %+v", r)
 	}
-	if r.Reason != ReasonOtherDatabase || r.NeedsFullBackup || !errors.Is(r.Err, ErrOtherDatabase) || !errors.Is(err, ErrOtherDatabase) {
+	if r.Reason != v1alpha1.ReasonRestoreScheduleOtherDatabase || r.NeedsFullBackup || !errors.Is(r.Err, ErrOtherDatabase) || !errors.Is(err, ErrOtherDatabase) {
 		t.Fatalf("foreign standby database: %+v, %v", r, err)
 	}
 	if k := sqlserver.Classify(r.Err); k != sqlserver.KindBackupOfOtherDatabase {
@@ -191,7 +192,7 @@ func TestRestoreWithChecksumOfBackupsWithoutIsChecksumMissing(t *testing.T) {
 		t.Fatalf("results %+v, %v", res, err)
 	}
 	r := res[0]
-	if r.Reason != ReasonChecksumMissing || !r.NeedsFullBackup || r.Err != nil || r.Seeded || len(r.Applied) != 0 {
+	if r.Reason != v1alpha1.ReasonRestoreScheduleChecksumMissing || !r.NeedsFullBackup || r.Err != nil || r.Seeded || len(r.Applied) != 0 {
 		t.Fatalf("restore WITH CHECKSUM of backups without: %+v", r)
 	}
 	for _, want := range []string{"3187", "WITH CHECKSUM", "full backup", "spec.checksum: false"} {
