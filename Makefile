@@ -42,8 +42,10 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs (config/crd/bases) and RBAC (confi
 	go run ./hack/apidocs
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code and the apply configurations (api/applyconfiguration, for server-side apply).
 	$(CONTROLLER_GEN) object paths="./api/..."
+	rm -rf api/applyconfiguration
+	$(CONTROLLER_GEN) applyconfiguration:omitToolVersion=true paths="./api/..."
 
 .PHONY: fmt
 fmt: ## go fmt.
@@ -74,7 +76,7 @@ envtest-assets: ## Put kube-apiserver and etcd for envtest in bin/k8s (download 
 	@K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/envtest-assets.sh
 
 .PHONY: test
-test: vet verify ## Run unit and envtest suites with -race (installs everything it needs).
+test: vet verify lint ## vet, generated files, size limits (lint), unit and envtest suites with -race (installs everything it needs).
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/envtest-assets.sh)" \
 		go test $(GO_TEST_FLAGS) ./...
 

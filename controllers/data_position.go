@@ -5,6 +5,7 @@ import (
 	"time"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/failover"
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
 
@@ -45,6 +46,19 @@ func awaitingRejoin(g *v1alpha1.FailoverGroup, member string) bool {
 		}
 	}
 	return false
+}
+
+// rejoinState is where member stands on its way back to being a standby (failover.RejoinState), from
+// what the group's status records: its role, its health and its databases.
+func rejoinState(g *v1alpha1.FailoverGroup, member string) failover.Rejoin {
+	for _, m := range g.Status.Members {
+		if m.Name == member {
+			v := failover.MemberView{Name: m.Name, Healthy: m.Healthy, Fenced: m.Role == v1alpha1.RoleFenced,
+				Rejoining: awaitingRejoin(g, member)}
+			return v.RejoinState()
+		}
+	}
+	return failover.RejoinNotFenced
 }
 
 // restoringAll reports whether every database is a log-shipping standby (sqlserver.IsStandby of the

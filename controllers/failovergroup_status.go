@@ -53,10 +53,10 @@ func (r *FailoverGroupReconciler) writeStatus(ctx context.Context, g *v1alpha1.F
 	g.Status.FailoverReadiness = readinessStatus(sum.Readiness)
 	observeReadiness(g, sum.Readiness)
 
-	if w.written != nil && equalStatus(w.written, &g.Status) {
+	if w.written != nil && equalStatus(failoverOwned(w.written), failoverOwned(&g.Status)) {
 		return nil
 	}
-	if err := r.Status().Update(ctx, g); err != nil {
+	if err := applyFailoverStatus(ctx, r.Client, g); err != nil {
 		if apierrors.IsConflict(err) {
 			return fmt.Errorf("write status (the group changed meanwhile; retrying): %w", err)
 		}

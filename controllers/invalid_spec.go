@@ -56,7 +56,7 @@ func (r *FailoverGroupReconciler) markGroupInvalid(ctx context.Context, g *v1alp
 	g.Status.FailoverReadiness = nil // nothing would be promoted while the spec is invalid
 	meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionFailoverReady, Status: metav1.ConditionFalse,
 		Reason: v1alpha1.ReasonFailoverReadyInvalidSpec, Message: "the spec is invalid: the group does not fail over until it is fixed", ObservedGeneration: g.Generation})
-	if err := r.Status().Update(ctx, g); err != nil {
+	if err := applyFailoverStatus(ctx, r.Client, g); err != nil {
 		return fmt.Errorf("write InvalidSpec status: %w", err)
 	}
 	return nil
@@ -64,12 +64,12 @@ func (r *FailoverGroupReconciler) markGroupInvalid(ctx context.Context, g *v1alp
 
 // markScheduleInvalid reports an invalid RestoreSchedule, which is not run.
 func (r *LogShippingReconciler) markScheduleInvalid(ctx context.Context, rs *v1alpha1.RestoreSchedule, verr error) error {
-	cur := rs.DeepCopy()
-	if !setInvalid(&cur.Status.Conditions, cur.Generation, verr) {
-		return nil
-	}
-	cur.Status.ObservedGeneration = cur.Generation
-	if err := r.Status().Update(ctx, cur); err != nil {
+	err := updateStatus(ctx, r.Client, rs.DeepCopy(), func(cur *v1alpha1.RestoreSchedule) {
+		if setInvalid(&cur.Status.Conditions, cur.Generation, verr) {
+			cur.Status.ObservedGeneration = cur.Generation
+		}
+	})
+	if err != nil {
 		return fmt.Errorf("write InvalidSpec status of restore schedule %s: %w", rs.Name, err)
 	}
 	return nil
@@ -77,15 +77,12 @@ func (r *LogShippingReconciler) markScheduleInvalid(ctx context.Context, rs *v1a
 
 // markBackupTargetInvalid reports an invalid BackupTarget; no group ships to it.
 func (r *LogShippingReconciler) markBackupTargetInvalid(ctx context.Context, bt *v1alpha1.BackupTarget, verr error) error {
-	var cur v1alpha1.BackupTarget
-	if err := r.Get(ctx, client.ObjectKeyFromObject(bt), &cur); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	if !setInvalid(&cur.Status.Conditions, cur.Generation, verr) {
-		return nil
-	}
-	cur.Status.ObservedGeneration = cur.Generation
-	if err := r.Status().Update(ctx, &cur); err != nil {
+	err := updateStatus(ctx, r.Client, bt.DeepCopy(), func(cur *v1alpha1.BackupTarget) {
+		if setInvalid(&cur.Status.Conditions, cur.Generation, verr) {
+			cur.Status.ObservedGeneration = cur.Generation
+		}
+	})
+	if err = client.IgnoreNotFound(err); err != nil {
 		return fmt.Errorf("write InvalidSpec status of backup target %s: %w", bt.Name, err)
 	}
 	return nil

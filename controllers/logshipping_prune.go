@@ -48,7 +48,7 @@ func neededLSNs(g *v1alpha1.FailoverGroup, holder string, dbs []string) map[stri
 	return needed
 }
 
-// prune deletes backup files older than the BackupTarget's retention that no standby needs
+// pruneBackups deletes backup files older than the BackupTarget's retention that no standby needs
 // (logshipping.Prune: the newest full backup of the current recovery fork and everything after it
 // always stay, so do salvage files). When the operator sees the backup directory it deletes the
 // catalogue's prunable files itself; otherwise a Job that mounts volumeClaimName runs
@@ -56,40 +56,43 @@ func neededLSNs(g *v1alpha1.FailoverGroup, holder string, dbs []string) map[stri
 // a bound computed here (logshipping.PlanExpiry): its arguments are a few per database, whatever the
 // length of the history (msdb keeps deleted files for ever). Without either, nothing is deleted (the
 // LogShipping condition says so).
-func (r *LogShippingReconciler) prune(ctx context.Context, g *v1alpha1.FailoverGroup, sh *logshipping.Shipper, bt *v1alpha1.BackupTarget,
-	holder string, dbs []string, cyc *cycleResult) {
+//
+// Trouble pruning is a problem of the cycle, never its end.
+func (r *LogShippingReconciler) pruneBackups(ctx context.Context, cyc *shippingCycle) error {
+	g, sh, bt := cyc.g, cyc.shipper, cyc.target
 	retention := bt.Spec.Retention.Duration
-	needed := neededLSNs(g, holder, dbs)
+	needed := neededLSNs(g, cyc.holder, cyc.view.dbs)
 	switch {
 	case sh.Target.LocalRoot != "" && sh.Target.LocalRoot == sh.Target.Root:
 		paths := logshipping.PrunablePaths(logshipping.Prune(cyc.files, cyc.now, retention, needed))
 		if len(paths) == 0 {
-			return
+			return nil
 		}
 		deleted, err := logshipping.DeleteFiles(sh.Target.Root, paths)
 		if len(deleted) > 0 {
 			r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonPruned, "Prune", "deleted %d backup files older than %s that no standby needs", len(deleted), retention)
 		}
 		if err != nil {
-			cyc.problems = append(cyc.problems, fmt.Sprintf("prune: %v", err))
+			cyc.problem("prune: %v", err)
 		}
 	case bt.Spec.VolumeClaimName != "" && r.OperatorImage != "":
 		job, err := r.pruneJob(g, bt, sh.Target, cyc.files, cyc.now, retention, needed)
 		if err != nil {
-			cyc.problems = append(cyc.problems, fmt.Sprintf("prune job: %v", err))
-			return
+			cyc.problem("prune job: %v", err)
+			return nil
 		}
 		if job == nil {
-			return
+			return nil
 		}
 		if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
-			cyc.problems = append(cyc.problems, fmt.Sprintf("prune job: create job %s: %v", job.Name, err))
+			cyc.problem("prune job: create job %s: %v", job.Name, err)
 		}
 	default:
 		if len(logshipping.Prune(cyc.files, cyc.now, retention, needed)) > 0 {
-			cyc.problems = append(cyc.problems, fmt.Sprintf("backup files are past retention but cannot be pruned: the operator does not see %s and the BackupTarget has no volumeClaimName", bt.Spec.Path))
+			cyc.problem("backup files are past retention but cannot be pruned: the operator does not see %s and the BackupTarget has no volumeClaimName", bt.Spec.Path)
 		}
 	}
+	return nil
 }
 
 // pruneJobUser is the UID and GID prune Jobs run as: SQL Server's mssql user in

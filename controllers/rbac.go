@@ -8,10 +8,12 @@ package controllers
 // Cached kinds need list and watch only (reads come from the informers); get appears only where
 // the operator reads past the cache (APIReader) or a Secret (Secrets are never cached).
 //
-// FailoverGroups: watched; update adds and removes the finalizer; patch removes the
-// force-failover annotation once used.
-// +kubebuilder:rbac:groups=understudy.dev,resources=failovergroups,verbs=list;watch;update;patch
-// +kubebuilder:rbac:groups=understudy.dev,resources=failovergroups/status,verbs=update
+// FailoverGroups: watched; get reads one past the cache before the log-shipping reconciler writes
+// its status; update adds and removes the finalizer; patch removes the force-failover annotation
+// once used, and drops status field ownership left by plain updates (status_apply.go). Status is
+// written by server-side apply (patch), one field manager per reconciler.
+// +kubebuilder:rbac:groups=understudy.dev,resources=failovergroups,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=understudy.dev,resources=failovergroups/status,verbs=patch
 // Setting an ownerReference with blockOwnerDeletion on the Lease, Services and DNSEndpoints needs
 // update on the owner's finalizers where the OwnerReferencesPermissionEnforcement plugin runs.
 // +kubebuilder:rbac:groups=understudy.dev,resources=failovergroups/finalizers,verbs=update

@@ -48,44 +48,13 @@ type Options struct {
 // SetupWithManager registers every understudy controller, the probe runner and the webhook
 // dispatcher with the manager.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	if opts.Clock == nil {
-		opts.Clock = clock.RealClock{}
-	}
-	if opts.SQLRegistry == nil {
-		opts.SQLRegistry = NewSQLRegistry()
-	}
-	sql := &sqlGroups{reader: mgr.GetAPIReader(), localRoots: opts.LocalBackupRoots, reg: opts.SQLRegistry}
-	if opts.Checkers == nil {
-		opts.Checkers = probe.NewRegistry()
-		opts.Checkers[probe.KindSQLServer] = &sqlHealthChecker{groups: sql}
-	}
-	if opts.ControllerName == "" {
-		opts.ControllerName = "failovergroup"
-	}
+	sql := opts.withDefaults(mgr)
 	registerMetrics()
-
 	probeEvents := make(chan event.GenericEvent, 1024)
-	runner := probe.NewRunner(probe.RunnerOptions{
-		Clock:    opts.Clock,
-		Checkers: opts.Checkers,
-		Logger:   mgr.GetLogger().WithName("probe"),
-		Metrics:  probeMetrics,
-		OnChange: groupChangedSender(probeEvents),
-	})
-	if err := mgr.Add(runner); err != nil {
-		return fmt.Errorf("add probe runner: %w", err)
+	runner, dispatcher, err := addBackground(mgr, opts, probeEvents)
+	if err != nil {
+		return err
 	}
-	dispatcher := notify.NewDispatcher(notify.DispatcherOptions{
-		Clock:   opts.Clock,
-		Logger:  mgr.GetLogger().WithName("webhooks"),
-		Metrics: notifyMetrics,
-		// Tests' receivers listen on 127.0.0.1.
-		AllowLocalTargets: opts.WebhookAllowLocalTargets,
-	})
-	if err := mgr.Add(dispatcher); err != nil {
-		return fmt.Errorf("add webhook dispatcher: %w", err)
-	}
-
 	leases := &lease.Store{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	fg := &FailoverGroupReconciler{
 		Client:      mgr.GetClient(),
@@ -115,4 +84,50 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("log shipping controller: %w", err)
 	}
 	return nil
+}
+
+// withDefaults fills the options left empty and returns the SQL Server adapter both reconcilers
+// share.
+func (opts *Options) withDefaults(mgr ctrl.Manager) *sqlGroups {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.SQLRegistry == nil {
+		opts.SQLRegistry = NewSQLRegistry()
+	}
+	sql := &sqlGroups{reader: mgr.GetAPIReader(), localRoots: opts.LocalBackupRoots, reg: opts.SQLRegistry}
+	if opts.Checkers == nil {
+		opts.Checkers = probe.NewRegistry()
+		opts.Checkers[probe.KindSQLServer] = &sqlHealthChecker{groups: sql}
+	}
+	if opts.ControllerName == "" {
+		opts.ControllerName = "failovergroup"
+	}
+	return sql
+}
+
+// addBackground adds the probe runner (its changes wake groups through probeEvents) and the
+// webhook dispatcher to the manager.
+func addBackground(mgr ctrl.Manager, opts Options, probeEvents chan event.GenericEvent) (*probe.Runner, *notify.Dispatcher, error) {
+	runner := probe.NewRunner(probe.RunnerOptions{
+		Clock:    opts.Clock,
+		Checkers: opts.Checkers,
+		Logger:   mgr.GetLogger().WithName("probe"),
+		Metrics:  probeMetrics,
+		OnChange: groupChangedSender(probeEvents),
+	})
+	if err := mgr.Add(runner); err != nil {
+		return nil, nil, fmt.Errorf("add probe runner: %w", err)
+	}
+	dispatcher := notify.NewDispatcher(notify.DispatcherOptions{
+		Clock:   opts.Clock,
+		Logger:  mgr.GetLogger().WithName("webhooks"),
+		Metrics: notifyMetrics,
+		// Tests' receivers listen on 127.0.0.1.
+		AllowLocalTargets: opts.WebhookAllowLocalTargets,
+	})
+	if err := mgr.Add(dispatcher); err != nil {
+		return nil, nil, fmt.Errorf("add webhook dispatcher: %w", err)
+	}
+	return runner, dispatcher, nil
 }

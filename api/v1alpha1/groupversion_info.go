@@ -1,6 +1,8 @@
 // Package v1alpha1 contains the understudy.dev/v1alpha1 API: FailoverGroup, BackupTarget and
 // RestoreSchedule.
 // +kubebuilder:object:generate=true
+// +kubebuilder:ac:generate=true
+// +kubebuilder:ac:output:package="../applyconfiguration"
 // +groupName=understudy.dev
 package v1alpha1
 
@@ -12,6 +14,9 @@ import (
 var (
 	// GroupVersion is the group and version of every type in this package.
 	GroupVersion = schema.GroupVersion{Group: "understudy.dev", Version: "v1alpha1"}
+
+	// SchemeGroupVersion is GroupVersion under the name generated code (api/applyconfiguration) uses.
+	SchemeGroupVersion = GroupVersion
 
 	// SchemeBuilder registers the types of this package with a runtime.Scheme.
 	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}

@@ -1,0 +1,108 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/internal/logshipping"
+	"github.com/understudy-dev/understudy/internal/sqlserver"
+)
+
+// preparePrimary puts the primary's databases in FULL recovery (an Event for each it switched), so
+// their log can be backed up.
+func (r *LogShippingReconciler) preparePrimary(ctx context.Context, c *shippingCycle) error {
+	ready, err := c.shipper.EnsureReady(ctx, c.primary, c.view.dbs)
+	for _, rr := range ready {
+		if rr.SwitchedFrom != "" {
+			r.event(c.g, corev1.EventTypeWarning, v1alpha1.EventReasonRecoveryModelChanged, "LogShipping",
+				"database %s on %s was in %s recovery: switched to FULL so its log can be shipped", rr.Database, c.holder, rr.SwitchedFrom)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("primary %s is not ready for log shipping: %w", c.holder, err)
+	}
+	return nil
+}
+
+// backUp takes the backups that are due on the primary (a full one for a database whose standby's
+// log chain broke), then lists what the target holds and records the newest on the BackupTarget.
+// A failed backup is a problem (its Event says which); a target that cannot be listed fails the
+// cycle, since nothing after it can be planned.
+func (r *LogShippingReconciler) backUp(ctx context.Context, c *shippingCycle) error {
+	var err error
+	c.backups, err = c.shipper.RunBackups(ctx, c.primary, c.view.dbs, c.now, needFullBackup(c.schedules))
+	for _, b := range c.backups {
+		if b.Err != nil {
+			r.event(c.g, corev1.EventTypeWarning, v1alpha1.EventReasonBackupFailed, "Backup", "%s backup of %s on %s failed: %v", b.Type, b.Database, c.holder, b.Err)
+		}
+	}
+	if err != nil {
+		c.problem("backups on %s: %v", c.holder, err)
+	}
+	if c.files, _, err = c.shipper.Catalogue.ListAll(ctx, c.primary, c.shipper.Target, c.view.dbs); err != nil {
+		return fmt.Errorf("list backups: %w", err)
+	}
+	return r.writeBackupTargetStatus(ctx, c.target, c.g, c.files)
+}
+
+// needFullBackup is the databases some schedule's standby needs a full backup of.
+func needFullBackup(schedules []v1alpha1.RestoreSchedule) map[string]bool {
+	out := map[string]bool{}
+	for _, rs := range schedules {
+		for _, m := range rs.Status.Members {
+			for _, d := range m.Databases {
+				if d.NeedsFullBackup {
+					out[d.Name] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// writeBackupTargetStatus records the newest full and log backup of each database of the group.
+func (r *LogShippingReconciler) writeBackupTargetStatus(ctx context.Context, bt *v1alpha1.BackupTarget, g *v1alpha1.FailoverGroup, files logshipping.Files) error {
+	return updateStatus(ctx, r.Client, bt.DeepCopy(), func(cur *v1alpha1.BackupTarget) {
+		for db, list := range files {
+			setDatabaseBackups(&cur.Status, newestBackups(g.Name, db, list))
+		}
+		cur.Status.ObservedGeneration = cur.Generation
+		meta.SetStatusCondition(&cur.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonBackupTargetWritable, Message: "backups are written and read", ObservedGeneration: cur.Generation})
+	})
+}
+
+// newestBackups is the newest full and log backup among list (ordered oldest first).
+func newestBackups(group, db string, list []sqlserver.BackupFile) v1alpha1.DatabaseBackups {
+	entry := v1alpha1.DatabaseBackups{Group: group, Database: db}
+	for _, f := range list {
+		bf := &v1alpha1.BackupFile{File: f.Path, FirstLSN: f.FirstLSN.String(), LastLSN: f.LastLSN.String()}
+		if !f.FinishedAt.IsZero() {
+			t := metav1.NewTime(f.FinishedAt)
+			bf.FinishedAt = &t
+		}
+		switch f.Type {
+		case sqlserver.BackupFull:
+			entry.LastFull = bf
+		case sqlserver.BackupLog:
+			entry.LastLog = bf
+		}
+	}
+	return entry
+}
+
+// setDatabaseBackups replaces the entry of entry's group and database, or adds it.
+func setDatabaseBackups(st *v1alpha1.BackupTargetStatus, entry v1alpha1.DatabaseBackups) {
+	for i := range st.Backups {
+		if st.Backups[i].Group == entry.Group && st.Backups[i].Database == entry.Database {
+			st.Backups[i] = entry
+			return
+		}
+	}
+	st.Backups = append(st.Backups, entry)
+}
