@@ -7,7 +7,7 @@ import (
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 )
 
-// These tests pin rules that TestDecide's cases left open: each was found by flipping one
+// These tests pin rules that the other tests' cases left open: each was found by flipping one
 // comparison or boolean operator (make mutate) and seeing no test fail.
 
 func TestBestCandidateOrderPins(t *testing.T) {
@@ -157,6 +157,66 @@ func TestTimerPins(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.got != tt.want {
 				t.Fatalf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSummarizePins(t *testing.T) {
+	two := []MemberView{healthy("a", 200, 0), healthy("b", 100, 1)}
+	tests := []struct {
+		name    string
+		in      Input
+		s       SummaryInput
+		typ     string
+		want    bool
+		reason  string
+		message string
+	}{
+		{name: "a Lease that does not exist has no active member, whatever its holder field says",
+			in:  Input{Members: two, Lease: LeaseView{Holder: "a", RenewTime: t0, Duration: 8 * time.Second}, Policy: auto()},
+			typ: v1alpha1.ConditionAvailable, reason: v1alpha1.ReasonAvailableNoActiveMember, message: "no member holds the active role"},
+		{name: "routing without notes: the Ready message ends with the member",
+			in: Input{Members: two, Lease: heldBy("a", 0), Policy: auto()}, s: SummaryInput{Routing: &RoutingVerdict{}},
+			typ: v1alpha1.ConditionReady, want: true, reason: v1alpha1.ReasonReadyActive, message: "member a is active and routing points at it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ok := find(Summarize(tt.in, tt.s).Conditions, tt.typ)
+			if !ok || c.True != tt.want || c.Reason != tt.reason || c.Message != tt.message {
+				t.Fatalf("%s = %+v (present %v), want True=%v %s %q", tt.typ, c, ok, tt.want, tt.reason, tt.message)
+			}
+		})
+	}
+}
+
+func TestFailoverReadinessPins(t *testing.T) {
+	downA := down("a", 200, 0)
+	downA.Message = "connection refused"
+	tests := []struct {
+		name    string
+		members []MemberView
+		reason  string
+		message string
+	}{
+		{name: "no member that cannot take over: the message lists none",
+			members: []MemberView{healthy("a", 200, 0), healthy("b", 100, 1)},
+			reason:  v1alpha1.ReasonFailoverReadyCandidateReady,
+			message: `if "a" failed now, "b" would be promoted: the only healthy member with priority above 0 (priority 100); data at risk: unknown`},
+		{name: "the active member, down, is not listed among those that cannot take over",
+			members: []MemberView{downA, healthy("b", 100, 1), down("c", 50, 2)},
+			reason:  v1alpha1.ReasonFailoverReadyCandidateReady,
+			message: `if "a" failed now, "b" would be promoted: the only healthy member with priority above 0 (priority 100); data at risk: unknown; not candidates: "c" down`},
+		{name: "no candidate: the active member, down, is not listed either",
+			members: []MemberView{downA, down("c", 50, 2)},
+			reason:  v1alpha1.ReasonFailoverReadyNoCandidate,
+			message: `if "a" failed now, no member could take over: "c" down`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := FailoverReadiness(Input{Members: tt.members, Lease: heldBy("a", 0), Policy: auto()})
+			if got.Reason != tt.reason || got.Message != tt.message {
+				t.Fatalf("FailoverReadiness() = %s %q,\nwant %s %q", got.Reason, got.Message, tt.reason, tt.message)
 			}
 		})
 	}
