@@ -292,7 +292,7 @@ var _ = Describe("Helm chart charts/understudy", func() {
 			}
 			for _, watched := range []string{"team-a", "team-b"} {
 				Expect(can(watched, "list", "understudy.dev", "failovergroups")).To(BeTrue(), watched)
-				Expect(can(watched, "update", "understudy.dev", "failovergroups/status")).To(BeTrue(), watched)
+				Expect(can(watched, "patch", "understudy.dev", "failovergroups/status")).To(BeTrue(), watched) // server-side apply
 				Expect(can(watched, "patch", "", "services")).To(BeTrue(), watched)
 			}
 			Expect(can("team-c", "list", "understudy.dev", "failovergroups")).To(BeFalse(), "an unwatched namespace")
