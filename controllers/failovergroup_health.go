@@ -101,7 +101,7 @@ func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1a
 		c := cfg
 		c.Host = host
 		c.Port, _ = strconv.Atoi(port)
-		r.SQL.setProbe(g, m.Name, m.Target.Address, sqlProbeTarget{cfg: c, dbs: dbs, primary: m.Name == holder})
+		r.SQL.setProbe(g, m.Name, m.Target.Address, sqlProbeTarget{cfg: c, dbs: dbs, role: sqlProbeRole(g, m.Name, holder)})
 	}
 	return nil
 }

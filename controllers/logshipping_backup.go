@@ -44,6 +44,11 @@ func (r *LogShippingReconciler) backUp(ctx context.Context, c *shippingCycle) er
 	if err != nil {
 		c.problem("backups on %s: %v", c.holder, err)
 	}
+	if comp, err := c.shipper.CompressionOn(ctx, c.primary); err != nil {
+		c.problem("backups on %s: %v", c.holder, err)
+	} else {
+		c.compression = &comp
+	}
 	if c.files, _, err = c.shipper.Catalogue.ListAll(ctx, c.primary, c.shipper.Target, c.view.dbs); err != nil {
 		return fmt.Errorf("list backups: %w", err)
 	}
@@ -105,4 +110,22 @@ func setDatabaseBackups(st *v1alpha1.BackupTargetStatus, entry v1alpha1.Database
 		}
 	}
 	st.Backups = append(st.Backups, entry)
+}
+
+// compressionCondition says whether the primary's backups are compressed as the BackupTarget asks.
+func compressionCondition(g *v1alpha1.FailoverGroup, target, primary string, comp logshipping.Compression) metav1.Condition {
+	cond := metav1.Condition{Type: v1alpha1.ConditionBackupCompression, Status: metav1.ConditionTrue, ObservedGeneration: g.Generation}
+	switch {
+	case !comp.Requested:
+		cond.Reason = v1alpha1.ReasonBackupCompressionNotRequested
+		cond.Message = fmt.Sprintf("BackupTarget %s has compression: false", target)
+	case comp.Applied():
+		cond.Reason = v1alpha1.ReasonBackupCompressionCompressed
+		cond.Message = fmt.Sprintf("backups on %s (%s) are taken WITH COMPRESSION", primary, comp.Server.Edition)
+	default:
+		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonBackupCompressionEditionCannotCompress
+		cond.Message = fmt.Sprintf("%s runs %s, which cannot compress backups: they are taken without COMPRESSION "+
+			"(BackupTarget %s spec.compression: false says so and clears this)", primary, comp.Server.Edition, target)
+	}
+	return cond
 }

@@ -65,7 +65,8 @@ type shippingCycle struct {
 	primary   *sqlserver.Client
 	schedules []v1alpha1.RestoreSchedule
 
-	backups  []logshipping.BackupResult
+	backups     []logshipping.BackupResult
+	compression *logshipping.Compression // nil when the primary's edition could not be read
 	files    logshipping.Files
 	restores map[string][]logshipping.DatabaseRestoreResult // by member
 	salvaged map[string]map[string]string                   // member -> database -> salvage file

@@ -40,6 +40,9 @@ func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, c *shippin
 	lag := largestStandbyLag(cur.Status.Members)
 	cur.Status.Lag = lag.String()
 	meta.SetStatusCondition(&cur.Status.Conditions, logShippingCondition(&cur, lag, c.problems, cycleErr))
+	if c.compression != nil {
+		meta.SetStatusCondition(&cur.Status.Conditions, compressionCondition(&cur, c.target.Name, c.holder, *c.compression))
+	}
 	if equalJSON(before, logShippingOwned(&cur)) && appliedBy(&cur, FieldManagerLogShipping) {
 		return nil
 	}

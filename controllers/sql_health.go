@@ -2,7 +2,10 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
+	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/internal/probe"
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
@@ -10,18 +13,44 @@ import (
 // sqlProbeTarget is what the SQL Server health check needs to know about one probed address
 // (sqlgroup.ProbeTarget).
 type sqlProbeTarget struct {
-	cfg     sqlserver.Config
-	dbs     []string
-	primary bool // the member holds the Lease
+	cfg  sqlserver.Config
+	dbs  []string
+	role sqlserver.Role
+}
+
+// sqlProbeRole is the state a member's databases must be in for it to count as healthy:
+//   - the members a failover in progress moves the role between: standbys, or ONLINE read-write (the
+//     target's RESTORE WITH RECOVERY may have run before the status records it; the old primary
+//     was writable until it was fenced);
+//   - the member holding the Lease: ONLINE read-write;
+//   - while no member holds the Lease (the first election): standbys or ONLINE read-write;
+//   - a member recorded Fenced (an old primary on its way back: its databases stay ONLINE until
+//     log shipping salvages and reseeds them): standbys or ONLINE read-write;
+//   - every other member: log-shipping standbys (RESTORING, or ONLINE in STANDBY) and nothing else.
+//     A standby whose database was recovered or created by hand is not healthy, so it is never a
+//     candidate nor promoted as it is (its data is not the group's).
+func sqlProbeRole(g *v1alpha1.FailoverGroup, member, holder string) sqlserver.Role {
+	p := g.Status.InProgress
+	switch {
+	case p != nil && (member == p.To || member == p.From):
+		return sqlserver.RoleStandbyOrPromoted
+	case member == holder:
+		return sqlserver.RolePrimary
+	case holder == "":
+		return sqlserver.RoleStandbyOrPromoted // no member holds the Lease: any may be elected
+	}
+	for _, ms := range g.Status.Members {
+		if ms.Name == member && ms.Role == v1alpha1.RoleFenced {
+			return sqlserver.RoleStandbyOrPromoted
+		}
+	}
+	return sqlserver.RoleStandby
 }
 
 // sqlHealthChecker is the probe.Checker of probe.KindSQLServer: connect, SELECT 1, and every group
-// database in the state the member's role needs (sqlserver.Client.HealthCheck). The active member's
-// databases must be ONLINE and writable. Another member's must be log-shipping standbys (RESTORING
-// or ONLINE in STANDBY) or, in the moment between a promotion and the next reconcile, when the role
-// recorded here is not yet updated, writable; a member whose databases are missing, SUSPECT,
-// OFFLINE or read-only outside STANDBY is not a candidate. The login, databases and role of each
-// probed address are what the FailoverGroup reconciler last registered (sqlGroups.setProbe).
+// database in the state the member's role needs (sqlserver.Client.HealthCheck, with the role of
+// sqlProbeRole). The login, databases and role of each probed address are what the FailoverGroup
+// reconciler last registered (sqlGroups.setProbe).
 type sqlHealthChecker struct {
 	groups *sqlGroups
 }
@@ -31,9 +60,29 @@ func (c *sqlHealthChecker) Check(ctx context.Context, t probe.Target) error {
 	if err != nil {
 		return err
 	}
-	role := sqlserver.RoleStandbyOrPromoted
-	if target.Primary {
-		role = sqlserver.RolePrimary
+	err = cl.HealthCheck(ctx, target.Databases, target.Role)
+	if target.Role == sqlserver.RoleStandby && standbyNotRestoring(err) {
+		// The member's message starts with the reason, which the Degraded condition carries.
+		return fmt.Errorf("%s: %w (restore it WITH NORECOVERY from the group's backups, or drop it so log shipping reseeds it)",
+			v1alpha1.ReasonDegradedStandbyNotRestoring, err)
 	}
-	return cl.HealthCheck(ctx, target.Databases, role)
+	return err
+}
+
+// standbyNotRestoring says whether err reports a standby database that exists but is not restoring
+// (ONLINE read-write, read-only, OFFLINE, SUSPECT...). A missing database is not one: log shipping
+// seeds it.
+func standbyNotRestoring(err error) bool {
+	var joined interface{ Unwrap() []error }
+	errs := []error{err}
+	if errors.As(err, &joined) {
+		errs = joined.Unwrap()
+	}
+	for _, e := range errs {
+		var se *sqlserver.DatabaseStateError
+		if errors.As(e, &se) && se.Role == sqlserver.RoleStandby && sqlserver.ParseDescribed(se.Got).Exists {
+			return true
+		}
+	}
+	return false
 }

@@ -56,7 +56,7 @@ func (s *sqlGroups) lock(g *v1alpha1.FailoverGroup) (unlock func()) {
 // setProbe tells the SQL Server health checker the login, databases and role to check at a member's
 // probed address. Members no longer in the group's spec are dropped.
 func (s *sqlGroups) setProbe(g *v1alpha1.FailoverGroup, member, address string, t sqlProbeTarget) {
-	s.reg.SetProbe(groupKey(g), member, address, sqlgroup.ProbeTarget{Config: t.cfg, Databases: t.dbs, Primary: t.primary})
+	s.reg.SetProbe(groupKey(g), member, address, sqlgroup.ProbeTarget{Config: t.cfg, Databases: t.dbs, Role: t.role})
 	s.reg.RetainMembers(groupKey(g), memberNames(g))
 }
 

@@ -28,7 +28,9 @@ const (
 )
 
 // logShippingOwnsCondition says whether the log-shipping reconciler owns condition type t.
-func logShippingOwnsCondition(t string) bool { return t == v1alpha1.ConditionLogShipping }
+func logShippingOwnsCondition(t string) bool {
+	return t == v1alpha1.ConditionLogShipping || t == v1alpha1.ConditionBackupCompression
+}
 
 // failoverOwned is st without the log-shipping reconciler's fields.
 func failoverOwned(st *v1alpha1.FailoverGroupStatus) *v1alpha1.FailoverGroupStatus {

@@ -143,6 +143,11 @@ const (
 	// True: a member is down, no member can take over, or routing reported a problem that does not
 	// stop traffic.
 	ReasonDegraded = "Degraded"
+	// True: a standby's database exists but is not a log-shipping standby (ONLINE read-write,
+	// read-only outside STANDBY, OFFLINE...): it was recovered or created there by hand. That member
+	// is not healthy, so it is neither a candidate nor promoted, and log shipping leaves its data
+	// alone; restore it WITH NORECOVERY from the group's backups, or drop it to have it reseeded.
+	ReasonDegradedStandbyNotRestoring = "StandbyNotRestoring"
 	// False: every member is healthy.
 	ReasonDegradedAllMembersHealthy = "AllMembersHealthy"
 )
@@ -199,6 +204,18 @@ const (
 	// False: the cycle ran with problems (a failed backup, a reseed or rejoin that failed, files
 	// that cannot be pruned); the message lists them.
 	ReasonLogShippingDegraded = "Degraded"
+)
+
+// Reasons of the FailoverGroup BackupCompression condition (SQL Server groups with spec.logShipping).
+const (
+	// True: the BackupTarget asks for compression and the primary's backups are taken WITH
+	// COMPRESSION.
+	ReasonBackupCompressionCompressed = "Compressed"
+	// True: the BackupTarget has compression: false; backups are not compressed.
+	ReasonBackupCompressionNotRequested = "NotRequested"
+	// False: the BackupTarget asks for compression but the primary's edition (Express or Web) cannot
+	// compress backups: they are taken without COMPRESSION.
+	ReasonBackupCompressionEditionCannotCompress = "EditionCannotCompress"
 )
 
 // Reasons of the FailoverGroup DNSPublished condition (only while spec.routing.dns is set).

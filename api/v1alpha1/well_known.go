@@ -38,3 +38,8 @@ const ConditionSwitchover = "Switchover"
 // the DNSEndpoint's status.observedGeneration has reached its metadata.generation. Set only while
 // spec.routing.dns is configured; Ready depends on it then.
 const ConditionDNSPublished = "DNSPublished"
+
+// ConditionBackupCompression says whether the primary's backups are compressed as the BackupTarget
+// asks (spec.compression): False when the primary's edition cannot compress (Express, Web) and
+// backups are taken without COMPRESSION. Set by the log-shipping reconciler.
+const ConditionBackupCompression = "BackupCompression"

@@ -51,11 +51,7 @@ type SummaryInput struct {
 func Summarize(in Input, s SummaryInput) Summary {
 	holder := in.Holder()
 	roles := Roles(in.Members, holder, in.InProgress).Roles
-	var down []string
 	for _, m := range in.Members {
-		if !m.Healthy {
-			down = append(down, m.Name)
-		}
 		if roles[m.Name] == v1alpha1.RoleStandby && !m.Known {
 			roles[m.Name] = v1alpha1.RoleUnknown
 		}
@@ -66,7 +62,7 @@ func Summarize(in Input, s SummaryInput) Summary {
 	if ready, ok := readyCondition(available, holder, s); ok {
 		out.Conditions = append(out.Conditions, ready)
 	}
-	degraded := degradedCondition(down, s)
+	degraded := degradedCondition(in.Members, s)
 	out.Conditions = append(out.Conditions, degraded)
 	if c, ok := failoverRequiredCondition(in, s.Decision); ok {
 		out.Conditions = append(out.Conditions, c)
@@ -128,11 +124,24 @@ func readyCondition(available Condition, holder string, s SummaryInput) (Conditi
 }
 
 // degradedCondition is True (Degraded) when a member is down, no member can take over, or routing
-// reported a problem.
-func degradedCondition(down []string, s SummaryInput) Condition {
-	var why []string
+// reported a problem; its reason is StandbyNotRestoring when a standby is down because its
+// databases are not restoring (the SQL Server health check starts the member's message with it).
+func degradedCondition(members []MemberView, s SummaryInput) Condition {
+	var why, down, notRestoring []string
+	for _, m := range members {
+		if m.Healthy {
+			continue
+		}
+		down = append(down, m.Name)
+		if strings.HasPrefix(m.Message, v1alpha1.ReasonDegradedStandbyNotRestoring+":") {
+			notRestoring = append(notRestoring, m.Name)
+		}
+	}
 	if len(down) > 0 {
 		why = append(why, "members down: "+strings.Join(down, ", "))
+	}
+	if len(notRestoring) > 0 {
+		why = append(why, "databases not restoring on "+strings.Join(notRestoring, ", ")+" (see the member's message)")
 	}
 	if s.Decision != nil && s.Decision.Action == ActionNoCandidate {
 		why = append(why, s.Decision.Message)
@@ -141,7 +150,11 @@ func degradedCondition(down []string, s SummaryInput) Condition {
 		why = append(why, s.Routing.Notes...)
 	}
 	if len(why) > 0 {
-		return Condition{Type: v1alpha1.ConditionDegraded, True: true, Reason: v1alpha1.ReasonDegraded, Message: strings.Join(why, "; ")}
+		reason := v1alpha1.ReasonDegraded
+		if len(notRestoring) > 0 {
+			reason = v1alpha1.ReasonDegradedStandbyNotRestoring
+		}
+		return Condition{Type: v1alpha1.ConditionDegraded, True: true, Reason: reason, Message: strings.Join(why, "; ")}
 	}
 	return Condition{Type: v1alpha1.ConditionDegraded, Reason: v1alpha1.ReasonDegradedAllMembersHealthy, Message: "every member is healthy"}
 }

@@ -170,3 +170,35 @@ func TestSummarizeRoles(t *testing.T) {
 		}
 	}
 }
+
+func TestSummarizeStandbyNotRestoring(t *testing.T) {
+	recovered := down("b", 100, 1)
+	recovered.Message = v1alpha1.ReasonDegradedStandbyNotRestoring + ": health check of b:1433 as Standby: database Sales is ONLINE"
+	plainDown := down("c", 50, 2)
+	plainDown.Message = "connection refused"
+	tests := []struct {
+		name    string
+		members []MemberView
+		reason  string
+		message string
+	}{
+		{"a standby recovered by hand", []MemberView{healthy("a", 200, 0), recovered, plainDown}, v1alpha1.ReasonDegradedStandbyNotRestoring,
+			"members down: b, c; databases not restoring on b (see the member's message)"},
+		{"only a member down", []MemberView{healthy("a", 200, 0), plainDown}, v1alpha1.ReasonDegraded, "members down: c"},
+		// The reason is about members that are down: a healthy member's message is never read.
+		{"a healthy member with such a message", []MemberView{healthy("a", 200, 0), func() MemberView {
+			m := healthy("b", 100, 1)
+			m.Message = recovered.Message
+			return m
+		}()}, v1alpha1.ReasonDegradedAllMembersHealthy, "every member is healthy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Summarize(Input{Members: tt.members, Lease: heldBy("a", 0), Policy: auto()}, SummaryInput{Decision: &Decision{Action: ActionNone}})
+			c, _ := find(got.Conditions, v1alpha1.ConditionDegraded)
+			if c.Reason != tt.reason || c.Message != tt.message {
+				t.Errorf("Degraded = %s %q, want %s %q", c.Reason, c.Message, tt.reason, tt.message)
+			}
+		})
+	}
+}

@@ -161,7 +161,11 @@ func (s *Shipper) backup(ctx context.Context, c *sqlserver.Client, db string, ty
 		return r
 	}
 	r.Path = p
-	opts := s.Target.backupOptions()
+	opts, err := s.backupOptionsOn(ctx, c)
+	if err != nil {
+		r.Err = err
+		return r
+	}
 	if typ == sqlserver.BackupFull {
 		err = c.BackupDatabase(ctx, db, p, opts)
 	} else {

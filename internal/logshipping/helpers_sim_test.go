@@ -47,7 +47,18 @@ func startMember(t *testing.T, name string) *member {
 // simulator on dataDir.
 func startMemberIn(t *testing.T, name, dataDir string) *member {
 	t.Helper()
-	srv, err := mssqlsim.Start(mssqlsim.Options{Addr: "127.0.0.1:0", DataDir: dataDir, SAPassword: simPassword, InstanceName: name})
+	return startMemberWith(t, name, mssqlsim.Options{DataDir: dataDir})
+}
+
+// startMemberWith starts a simulator named name with opts (its address, password and name are
+// the tests' own).
+func startMemberWith(t *testing.T, name string, opts mssqlsim.Options) *member {
+	t.Helper()
+	opts.Addr, opts.SAPassword, opts.InstanceName = "127.0.0.1:0", simPassword, name
+	if opts.DataDir == "" {
+		opts.DataDir = t.TempDir()
+	}
+	srv, err := mssqlsim.Start(opts)
 	if err != nil {
 		t.Fatalf("start simulator %s: %v", name, err)
 	}

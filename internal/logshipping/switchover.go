@@ -102,19 +102,23 @@ func (s *Shipper) switchover(ctx context.Context, oldPrimary, newPrimary *sqlser
 		if err != nil {
 			return sd, err
 		}
-		sd.TailLog = r.Path
+		sd.TailLog, sd.FinalLSN = r.Path, r.LastLSN
 	} else if !oldSt.Restoring() {
 		return sd, fmt.Errorf("old primary has %s %s: %w", db, oldSt.Describe(), ErrNotWritable)
 	}
-	// 3. The old primary is RESTORING: its last log backup (the tail) is
-	// where the new primary must get to.
-	oldSt, err = oldPrimary.Database(ctx, db)
-	if err != nil {
-		return sd, err
+	// 3. The old primary is RESTORING: its last log backup (the tail) is where the new primary
+	// must get to, read from that backup's own header (LastLSN). A RESTORING database's
+	// sys.database_recovery_status.last_log_backup_lsn is not documented (it may be NULL), so it is
+	// not used. When an earlier attempt took the tail, it is the newest log backup in the catalogue,
+	// read through the old primary: without a view of the directory the catalogue comes from msdb's
+	// backup history, and only the old primary's records the tail-log backup.
+	if sd.FinalLSN.IsZero() {
+		end, err := s.tailEnd(ctx, oldPrimary, db)
+		if err != nil {
+			return sd, err
+		}
+		sd.FinalLSN = end
 	}
-	sd.FinalLSN = oldSt.LastLogBackupLSN
-	// The catalogue is read through the old primary: without a view of the directory it comes from
-	// msdb's backup history, and only the old primary's records the tail-log backup.
 	applied, err := s.applyAll(ctx, oldPrimary, newPrimary, db)
 	sd.Applied = append(sd.Applied, applied...)
 	if err != nil {
@@ -132,6 +136,34 @@ func (s *Shipper) switchover(ctx context.Context, oldPrimary, newPrimary *sqlser
 		return sd, err
 	}
 	return sd, ensureMultiUser(ctx, newPrimary, db)
+}
+
+// tailEnd is where the old primary's newest log backup of db ends (the LastLSN of its header):
+// the highest of the catalogue's log backups and of the log backups msdb on the old primary says it
+// took (backupset, not the sets it restored). msdb keeps the record when the file is gone, so a
+// lost tail-log file makes the new primary fall short of it (ErrBehind) instead of being recovered
+// without the tail. Zero when there is none.
+func (s *Shipper) tailEnd(ctx context.Context, oldPrimary *sqlserver.Client, db string) (sqlserver.LSN, error) {
+	files, _, err := s.catalogue().List(ctx, oldPrimary, s.Target, db)
+	if err != nil {
+		return sqlserver.LSN{}, err
+	}
+	history, err := oldPrimary.BackupHistory(ctx, db, time.Time{})
+	if err != nil {
+		return sqlserver.LSN{}, err
+	}
+	var end sqlserver.LSN
+	for _, f := range files {
+		if f.Type == sqlserver.BackupLog && end.Less(f.LastLSN) {
+			end = f.LastLSN
+		}
+	}
+	for _, h := range history {
+		if h.Type == sqlserver.BackupLog && end.Less(h.LastLSN) {
+			end = h.LastLSN
+		}
+	}
+	return end, nil
 }
 
 // applyAll restores on target every log backup of db in the catalogue

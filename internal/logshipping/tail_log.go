@@ -59,7 +59,11 @@ func (s *Shipper) backupAt(ctx context.Context, c *sqlserver.Client, db string, 
 		return r
 	}
 	r.Path = p
-	opts := s.Target.backupOptions()
+	opts, err := s.backupOptionsOn(ctx, c)
+	if err != nil {
+		r.Err = err
+		return r
+	}
 	opts.NoRecovery = reason == ReasonTailLog || reason == ReasonSalvageLog
 	if typ == sqlserver.BackupFull {
 		err = c.BackupDatabase(ctx, db, p, opts)

@@ -36,8 +36,8 @@ type ProbeTarget struct {
 	Config sqlserver.Config
 	// Databases are the group's databases.
 	Databases []string
-	// Primary: the member holds the Lease.
-	Primary bool
+	// Role is the state the member's databases must be in to count as healthy.
+	Role sqlserver.Role
 }
 
 // Registry is the per-group state of every SQL Server group. Safe for concurrent use.

@@ -61,7 +61,7 @@ func fill(t *testing.T, r *Registry[*fakePool], key Key, shared string) {
 		if m == "b" && shared != "" {
 			addr = shared // several groups probe one instance
 		}
-		r.SetProbe(key, m, addr, ProbeTarget{Config: cfgOf(addr), Databases: []string{"Sales"}, Primary: m == "a"})
+		r.SetProbe(key, m, addr, ProbeTarget{Config: cfgOf(addr), Databases: []string{"Sales"}, Role: roleOf(m == "a")})
 		if _, _, err := r.Probe(addr); err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestForgetLeavesOtherGroups(t *testing.T) {
 	if last := r.LastRestore(b, "sched/a", time.Unix(9, 0)); !last.Equal(time.Unix(2, 0)) {
 		t.Fatalf("crm's restore time is %v", last)
 	}
-	if tgt, p, err := r.Probe("shared:1433"); err != nil || tgt.Primary || p != crmPools[3] || len(o.all()) != before {
+	if tgt, p, err := r.Probe("shared:1433"); err != nil || tgt.Role == sqlserver.RolePrimary || p != crmPools[3] || len(o.all()) != before {
 		t.Fatalf("shared address after sales is forgotten: %+v %v", tgt, err)
 	}
 	if _, _, err := r.Probe("crm-a:1433"); err != nil {
@@ -186,18 +186,18 @@ func TestProbeFollowsAddressAndMembers(t *testing.T) {
 	var o opener
 	r := New(o.open)
 	key := Key{Namespace: "db", Name: "sales"}
-	r.SetProbe(key, "ds1", "10.0.0.1:1433", ProbeTarget{Config: cfgOf("10.0.0.1"), Primary: true})
+	r.SetProbe(key, "ds1", "10.0.0.1:1433", ProbeTarget{Config: cfgOf("10.0.0.1"), Role: sqlserver.RolePrimary})
 	_, old, err := r.Probe("10.0.0.1:1433")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A new pod IP: the old address no longer answers, and the check's pool follows the endpoint.
-	r.SetProbe(key, "ds1", "10.0.0.2:1433", ProbeTarget{Config: cfgOf("10.0.0.2"), Primary: true})
+	r.SetProbe(key, "ds1", "10.0.0.2:1433", ProbeTarget{Config: cfgOf("10.0.0.2"), Role: sqlserver.RolePrimary})
 	if _, _, err := r.Probe("10.0.0.1:1433"); err == nil {
 		t.Fatal("the member's old address still answers")
 	}
 	tgt, cur, err := r.Probe("10.0.0.2:1433")
-	if err != nil || !tgt.Primary || cur == old || old.closed.Load() != 1 {
+	if err != nil || tgt.Role != sqlserver.RolePrimary || cur == old || old.closed.Load() != 1 {
 		t.Fatalf("new address: %+v %v (old pool closed %d)", tgt, err, old.closed.Load())
 	}
 	// Unknown addresses say so.
@@ -296,4 +296,11 @@ func TestRegistryConcurrent(t *testing.T) {
 			t.Fatalf("pool to %s closed %d times", p.cfg.Host, p.closed.Load())
 		}
 	}
+}
+
+func roleOf(primary bool) sqlserver.Role {
+	if primary {
+		return sqlserver.RolePrimary
+	}
+	return sqlserver.RoleStandby
 }

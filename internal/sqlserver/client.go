@@ -138,8 +138,21 @@ type ServerInfo struct {
 	ServerName string
 	// ProductVersion is SERVERPROPERTY('ProductVersion'), e.g. "16.0.4135.4".
 	ProductVersion string
-	// Edition is SERVERPROPERTY('Edition').
+	// Edition is SERVERPROPERTY('Edition'), e.g. "Express Edition (64-bit)".
 	Edition string
+	// EngineEdition is SERVERPROPERTY('EngineEdition'): 2 Standard (Standard and Web), 3
+	// Enterprise (Enterprise, Developer, Evaluation), 4 Express; 0 when the server gave none.
+	EngineEdition int
+}
+
+// EngineEditionExpress is SERVERPROPERTY('EngineEdition') of SQL Server Express.
+const EngineEditionExpress = 4
+
+// CanCompressBackups reports whether the edition supports BACKUP ... WITH COMPRESSION: Microsoft's
+// edition table lists backup compression for every edition but Express and Web (both answer
+// COMPRESSION with error 1844). Web shares EngineEdition 2 with Standard, so it is told by name.
+func (s ServerInfo) CanCompressBackups() bool {
+	return s.EngineEdition != EngineEditionExpress && !strings.HasPrefix(s.Edition, "Web Edition")
 }
 
 // MajorVersion returns the major product version (16 for SQL Server 2022),
@@ -160,14 +173,16 @@ func (s ServerInfo) MajorVersion() int {
 func (c *Client) ServerInfo(ctx context.Context) (ServerInfo, error) {
 	var info ServerInfo
 	var name, version, edition sql.NullString
-	err := c.query(ctx, func(r *sql.Rows) error { return r.Scan(&name, &version, &edition) },
+	var engine sql.NullInt64
+	err := c.query(ctx, func(r *sql.Rows) error { return r.Scan(&name, &version, &edition, &engine) },
 		`SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)),
 		        CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)),
-		        CAST(SERVERPROPERTY('Edition') AS nvarchar(128))`)
+		        CAST(SERVERPROPERTY('Edition') AS nvarchar(128)),
+		        CAST(SERVERPROPERTY('EngineEdition') AS int)`)
 	if err != nil {
 		return info, fmt.Errorf("server info of %s: %w", c.Address(), err)
 	}
-	info = ServerInfo{ServerName: name.String, ProductVersion: version.String, Edition: edition.String}
+	info = ServerInfo{ServerName: name.String, ProductVersion: version.String, Edition: edition.String, EngineEdition: int(engine.Int64)}
 	return info, nil
 }
 

@@ -103,7 +103,8 @@ func TestServerInfoAndDefaultPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.ServerName != "PRIMARY" || info.ProductVersion == "" || info.MajorVersion() != 16 {
+	if info.ServerName != "PRIMARY" || info.ProductVersion == "" || info.MajorVersion() != 16 ||
+		info.Edition != "Developer Edition (64-bit)" || info.EngineEdition != 3 {
 		t.Fatalf("server info: %+v (major %d)", info, info.MajorVersion())
 	}
 	paths, err := inst.client.DefaultPaths(ctx)

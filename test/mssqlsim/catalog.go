@@ -141,9 +141,16 @@ func (ec *execCtx) sysDatabaseRecoveryStatus() relation {
 		"fork_point_lsn", typeLSN,
 	)}
 	for _, d := range ec.in.sortedDatabases() {
+		// Microsoft documents last_log_backup_lsn for databases that can back up their log; for one in
+		// a restore sequence (RESTORING, or STANDBY between log restores) it says nothing, so the
+		// simulator gives what a client must be ready for: NULL.
+		lastLog := lsnValue(d.LastLogBackupLSN)
+		if d.isRestoring() || d.Standby {
+			lastLog = nullValue()
+		}
 		r.Rows = append(r.Rows, []Value{
 			intValue(int64(d.ID)), strValue(d.FamilyGUID), strValue(d.family()),
-			lsnValue(d.LastLogBackupLSN), strValue(d.FamilyGUID), strValue(d.FamilyGUID), nullValue(),
+			lastLog, strValue(d.FamilyGUID), strValue(d.FamilyGUID), nullValue(),
 		})
 	}
 	return r
@@ -164,8 +171,11 @@ func (ec *execCtx) sysMasterFiles() relation {
 		"create_lsn", typeLSN, "differential_base_lsn", typeLSN, "redo_start_lsn", typeLSN, "redo_target_lsn", typeLSN,
 	)}
 	for _, d := range ec.in.sortedDatabases() {
+		// sys.master_files.redo_start_lsn is documented NULL "unless state = RESTORING or state =
+		// RECOVERY_PENDING"; a STANDBY database is ONLINE, so it is NULL there (clients find a STANDBY
+		// standby's position in msdb.restorehistory).
 		redo := nullValue()
-		if d.State == stateRestoring || d.Standby {
+		if d.State == stateRestoring { // the simulator has no RECOVERY_PENDING
 			redo = lsnValue(d.RedoLSN)
 		}
 		for _, f := range d.Files {
@@ -336,9 +346,9 @@ func (ec *execCtx) serverProperty(name string) Value {
 	case "instancename":
 		return nullValue()
 	case "edition":
-		return strValue("Developer Edition (64-bit)")
+		return strValue(ec.in.edition.Name)
 	case "engineedition":
-		return strValue("3")
+		return strValue(itoa(int64(ec.in.edition.Engine)))
 	case "productlevel":
 		return strValue("RTM")
 	case "productmajorversion":

@@ -30,15 +30,20 @@ func (ec *execCtx) devicePath(devs []expr, url bool) (string, error) {
 }
 
 func (ec *execCtx) execBackup(s *backupStmt) (stmtResult, error) {
-	op := "BACKUP DATABASE"
-	if s.Log {
-		op = "BACKUP LOG"
-	}
+	op := backupStatementName(s.Log)
 	res, err := ec.backup(s)
 	if err != nil {
 		return stmtResult{}, terminating(op, err)
 	}
 	return res, nil
+}
+
+// backupStatementName is how SQL Server names the statement in its messages.
+func backupStatementName(log bool) string {
+	if log {
+		return "BACKUP LOG"
+	}
+	return "BACKUP DATABASE"
 }
 
 func (ec *execCtx) backup(s *backupStmt) (stmtResult, error) {
@@ -84,6 +89,9 @@ func (ec *execCtx) backup(s *backupStmt) (stmtResult, error) {
 				return stmtResult{}, err
 			}
 		}
+	}
+	if s.Opts.Compression && !ec.in.edition.Compression {
+		return stmtResult{}, errCompressionUnsupported(backupStatementName(s.Log), ec.in.edition)
 	}
 	start := time.Now().UTC()
 	// Every backup writes a log record (a checkpoint for a full backup, a

@@ -80,6 +80,7 @@ type instance struct {
 	store      *storage
 	serverName string
 	version    string
+	edition    edition
 	dataPath   string
 	backupPath string
 	startTime  time.Time

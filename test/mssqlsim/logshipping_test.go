@@ -79,17 +79,27 @@ func TestLogShippingWithStandby(t *testing.T) {
 			t.Fatalf("after log %d: heartbeat %d", i, got)
 		}
 	}
-	// The redo point on the secondary equals last_lsn of the last log
-	// backup, as numeric(25,0) strings.
-	var lastLSN, redo string
+	// A STANDBY database is ONLINE (read-only): sys.master_files.redo_start_lsn is NULL there, as
+	// Microsoft documents it for every state but RESTORING and RECOVERY_PENDING. Its position is the
+	// last_lsn of the newest set in msdb.restorehistory, as numeric(25,0) strings.
+	var lastLSN, restored string
+	var redo sql.NullString
 	if err := p.srcDB.QueryRow("SELECT TOP 1 bs.last_lsn FROM msdb.dbo.backupset bs JOIN msdb.dbo.backupmediafamily bmf ON bs.media_set_id = bmf.media_set_id WHERE bs.database_name = @p1 AND bs.type = 'L' ORDER BY bs.backup_finish_date DESC, bs.backup_set_id DESC", "shop").Scan(&lastLSN); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.dstDB.QueryRow("SELECT mf.redo_start_lsn FROM sys.master_files mf WHERE mf.database_id = DB_ID(@p1) AND mf.file_id = 1", "shop").Scan(&redo); err != nil {
 		t.Fatal(err)
 	}
-	if redo != lastLSN {
-		t.Fatalf("redo_start_lsn %s != last log backup last_lsn %s", redo, lastLSN)
+	if redo.Valid {
+		t.Fatalf("redo_start_lsn of a STANDBY database = %s, want NULL", redo.String)
+	}
+	if err := p.dstDB.QueryRow(`SELECT TOP 1 bs.last_lsn FROM msdb.dbo.restorehistory rh
+		JOIN msdb.dbo.backupset bs ON rh.backup_set_id = bs.backup_set_id
+		WHERE rh.destination_database_name = @p1 ORDER BY rh.restore_history_id DESC`, "shop").Scan(&restored); err != nil {
+		t.Fatal(err)
+	}
+	if restored != lastLSN {
+		t.Fatalf("restorehistory's newest last_lsn %s != last log backup last_lsn %s", restored, lastLSN)
 	}
 	var recStatus string
 	if err := p.srcDB.QueryRow("SELECT CAST(last_log_backup_lsn AS NVARCHAR(40)) FROM sys.database_recovery_status WHERE database_id = DB_ID('shop')").Scan(&recStatus); err != nil {

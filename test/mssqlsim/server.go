@@ -30,6 +30,10 @@ type Options struct {
 	// ProductVersion is SERVERPROPERTY('ProductVersion'); default
 	// DefaultProductVersion.
 	ProductVersion string
+	// Edition is the edition the instance runs as, named by the container image's MSSQL_PID values
+	// (Developer, Evaluation, Enterprise, EnterpriseCore, Standard, Web, Express); default
+	// DefaultEdition. Express and Web refuse BACKUP ... WITH COMPRESSION (error 1844).
+	Edition string
 	// Logf, when set, receives connection-level diagnostics.
 	Logf func(format string, args ...any)
 }
@@ -73,11 +77,16 @@ func Start(opts Options) (*Server, error) {
 	if opts.ProductVersion == "" {
 		opts.ProductVersion = DefaultProductVersion
 	}
+	ed, err := lookupEdition(opts.Edition)
+	if err != nil {
+		return nil, fmt.Errorf("mssqlsim: %w", err)
+	}
 	store, err := newStorage(opts.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("mssqlsim: %w", err)
 	}
 	inst := newInstance(store, opts.InstanceName, opts.ProductVersion)
+	inst.edition = ed
 	inst.mu.Lock()
 	err = inst.load(opts.SAPassword)
 	inst.mu.Unlock()

@@ -19,10 +19,12 @@ func main() {
 	dataDir := flag.String("data-dir", "./mssqlsim-data", "data directory (state persists across restarts)")
 	saPassword := flag.String("sa-password", mssqlsim.DefaultSAPassword, "password of the sa login")
 	instance := flag.String("instance-name", "MSSQLSIM", "instance name (@@SERVERNAME)")
+	edition := flag.String("edition", envOr("MSSQL_PID", mssqlsim.DefaultEdition),
+		"edition, as the SQL Server image's MSSQL_PID names it (Developer, Evaluation, Enterprise, EnterpriseCore, Standard, Web, Express); default $MSSQL_PID")
 	verbose := flag.Bool("v", false, "log connection-level diagnostics")
 	flag.Parse()
 
-	opts := mssqlsim.Options{Addr: *addr, DataDir: *dataDir, SAPassword: *saPassword, InstanceName: *instance}
+	opts := mssqlsim.Options{Addr: *addr, DataDir: *dataDir, SAPassword: *saPassword, InstanceName: *instance, Edition: *edition}
 	if *verbose {
 		opts.Logf = log.Printf
 	}
@@ -40,4 +42,12 @@ func main() {
 		log.Printf("close: %v", err)
 		os.Exit(1)
 	}
+}
+
+// envOr is the environment variable name, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
