@@ -3,6 +3,10 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -48,6 +52,11 @@ func (r *LogShippingReconciler) backUp(ctx context.Context, c *shippingCycle) er
 		c.problem("backups on %s: %v", c.holder, err)
 	} else {
 		c.compression = &comp
+	}
+	if foreign, err := c.shipper.ForeignLogBackups(ctx, c.primary, c.view.dbs, c.now); err != nil {
+		c.problem("backups on %s: %v", c.holder, err)
+	} else {
+		c.foreign = foreign
 	}
 	if c.files, _, err = c.shipper.Catalogue.ListAll(ctx, c.primary, c.shipper.Target, c.view.dbs); err != nil {
 		return fmt.Errorf("list backups: %w", err)
@@ -127,5 +136,37 @@ func compressionCondition(g *v1alpha1.FailoverGroup, target, primary string, com
 		cond.Message = fmt.Sprintf("%s runs %s, which cannot compress backups: they are taken without COMPRESSION "+
 			"(BackupTarget %s spec.compression: false says so and clears this)", primary, comp.Server.Edition, target)
 	}
+	return cond
+}
+
+// maxForeignListed bounds the files a ForeignLogBackups message names.
+const maxForeignListed = 3
+
+// foreignLogBackupsCondition names the log backups other tools took on the primary outside the
+// BackupTarget.
+func foreignLogBackupsCondition(g *v1alpha1.FailoverGroup, target, primary string, foreign map[string][]sqlserver.BackupRecord) metav1.Condition {
+	cond := metav1.Condition{Type: v1alpha1.ConditionForeignLogBackups, Status: metav1.ConditionFalse,
+		Reason: v1alpha1.ReasonForeignLogBackupsNone, ObservedGeneration: g.Generation,
+		Message: fmt.Sprintf("every log backup on %s since the newest full backup is in BackupTarget %s", primary, target)}
+	dbs := slices.Sorted(maps.Keys(foreign))
+	if len(dbs) == 0 {
+		return cond
+	}
+	var parts []string
+	for _, db := range dbs {
+		list := foreign[db]
+		var files []string
+		for _, r := range list[:min(len(list), maxForeignListed)] {
+			files = append(files, fmt.Sprintf("%s (%s)", r.Path, r.FinishedAt.UTC().Format(time.RFC3339)))
+		}
+		if len(list) > maxForeignListed {
+			files = append(files, fmt.Sprintf("and %d more", len(list)-maxForeignListed))
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", db, strings.Join(files, ", ")))
+	}
+	cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonForeignLogBackupsFound
+	cond.Message = fmt.Sprintf("log backups on %s written outside BackupTarget %s, not WITH COPY_ONLY, break the standbys' chain "+
+		"(a full backup and a reseed follow each): %s. Stop the other backup job or make it use COPY_ONLY",
+		primary, target, strings.Join(parts, "; "))
 	return cond
 }

@@ -43,6 +43,9 @@ func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, c *shippin
 	if c.compression != nil {
 		meta.SetStatusCondition(&cur.Status.Conditions, compressionCondition(&cur, c.target.Name, c.holder, *c.compression))
 	}
+	if c.foreign != nil {
+		meta.SetStatusCondition(&cur.Status.Conditions, foreignLogBackupsCondition(&cur, c.target.Name, c.holder, c.foreign))
+	}
 	if equalJSON(before, logShippingOwned(&cur)) && appliedBy(&cur, FieldManagerLogShipping) {
 		return nil
 	}

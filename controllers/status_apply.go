@@ -29,7 +29,7 @@ const (
 
 // logShippingOwnsCondition says whether the log-shipping reconciler owns condition type t.
 func logShippingOwnsCondition(t string) bool {
-	return t == v1alpha1.ConditionLogShipping || t == v1alpha1.ConditionBackupCompression
+	return t == v1alpha1.ConditionLogShipping || t == v1alpha1.ConditionBackupCompression || t == v1alpha1.ConditionForeignLogBackups
 }
 
 // failoverOwned is st without the log-shipping reconciler's fields.

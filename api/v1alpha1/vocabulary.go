@@ -218,6 +218,16 @@ const (
 	ReasonBackupCompressionEditionCannotCompress = "EditionCannotCompress"
 )
 
+// Reasons of the FailoverGroup ForeignLogBackups condition (SQL Server groups with spec.logShipping).
+const (
+	// True: another tool backed up a database's log outside the BackupTarget (not WITH COPY_ONLY):
+	// the message names the files. Each such backup breaks the standbys' chain (a full backup and a
+	// reseed follow); stop that job, or make it take COPY_ONLY backups.
+	ReasonForeignLogBackupsFound = "LogBackupsOutsideTarget"
+	// False: every log backup since the newest full backup in the BackupTarget is in it.
+	ReasonForeignLogBackupsNone = "NoForeignLogBackups"
+)
+
 // Reasons of the FailoverGroup DNSPublished condition (only while spec.routing.dns is set).
 const (
 	// True: ExternalDNS has read the current generation of the group's DNSEndpoint.

@@ -43,3 +43,9 @@ const ConditionDNSPublished = "DNSPublished"
 // asks (spec.compression): False when the primary's edition cannot compress (Express, Web) and
 // backups are taken without COMPRESSION. Set by the log-shipping reconciler.
 const ConditionBackupCompression = "BackupCompression"
+
+// ConditionForeignLogBackups is True when the primary's msdb records log backups, since its newest
+// full backup into the BackupTarget, that were written elsewhere and not WITH COPY_ONLY (another
+// tool's backup job): they break the chain the standbys restore. Set by the log-shipping
+// reconciler.
+const ConditionForeignLogBackups = "ForeignLogBackups"

@@ -68,10 +68,16 @@ func (c *Client) ReadHeader(ctx context.Context, path string) ([]BackupHeader, e
 	if err := validateDevicePath(path); err != nil {
 		return nil, fmt.Errorf("read backup header: %w", err)
 	}
+	// The header's dates are the writer's local time; the group's members share a time zone (the
+	// documented set-up), so the reader's offset converts them.
+	clock, err := c.serverClock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read backup header of %s: %w", path, err)
+	}
 	var out []BackupHeader
 	ctx, cancel := c.backupRestoreContext(ctx)
 	defer cancel()
-	err := c.queryWithContext(ctx, func(r *sql.Rows) error {
+	err = c.queryWithContext(ctx, func(r *sql.Rows) error {
 		m, err := scanRowMap(r)
 		if err != nil {
 			return err
@@ -80,6 +86,8 @@ func (c *Client) ReadHeader(ctx context.Context, path string) ([]BackupHeader, e
 		if err != nil {
 			return err
 		}
+		h.BackupStartDate = clock.instant(h.BackupStartDate)
+		h.BackupFinishDate = clock.instant(h.BackupFinishDate)
 		out = append(out, h)
 		return nil
 	}, "RESTORE HEADERONLY FROM DISK = @p1", path)

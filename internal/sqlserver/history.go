@@ -29,15 +29,19 @@ type BackupRecord struct {
 // because they were restored here (restorehistory) are left out: they were
 // taken elsewhere.
 //
-// msdb stores dates in the server's local time; the operator's servers run
-// in UTC, so the times are read and compared as UTC.
+// msdb stores dates in the server's local time (its TZ): since is converted to it, and the dates
+// read back to instants by each row's time_zone (server_clock.go).
 func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) ([]BackupRecord, error) {
 	if err := validateIdentifier(db); err != nil {
 		return nil, fmt.Errorf("backup history: %w", err)
 	}
-	sinceParam := mssql.DateTime1(clampToDatetime(since).UTC())
+	clock, err := c.serverClock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("backup history of %s: %w", db, err)
+	}
+	sinceParam := mssql.DateTime1(clampToDatetime(clock.toServer(since)))
 	restored := map[int64]bool{}
-	err := c.query(ctx, func(r *sql.Rows) error {
+	err = c.query(ctx, func(r *sql.Rows) error {
 		var id int64
 		if err := r.Scan(&id); err != nil {
 			return err
@@ -55,10 +59,10 @@ func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) 
 		var first, last, checkpoint, base sql.NullString
 		var started, finished sql.NullTime
 		var server, forkPoint sql.NullString
-		var position sql.NullInt64
+		var position, zone sql.NullInt64
 		var firstFork, lastFork any
 		if err := r.Scan(&rec.BackupSetID, &typ, &rec.Database, &first, &last, &checkpoint, &base,
-			&started, &finished, &rec.IsCopyOnly, &server, &rec.Path, &position, &firstFork, &lastFork, &forkPoint); err != nil {
+			&started, &finished, &rec.IsCopyOnly, &server, &rec.Path, &position, &firstFork, &lastFork, &forkPoint, &zone); err != nil {
 			return err
 		}
 		if restored[rec.BackupSetID] {
@@ -86,14 +90,14 @@ func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) 
 			rec.FirstForkID = rec.ForkID
 		}
 		rec.Type = backupTypeFromMsdb(typ)
-		rec.StartedAt = asUTC(started)
-		rec.FinishedAt = asUTC(finished)
+		rec.StartedAt = clock.fromBackupSet(started, zone)
+		rec.FinishedAt = clock.fromBackupSet(finished, zone)
 		rec.ServerName = server.String
 		out = append(out, rec)
 		return nil
 	}, `SELECT bs.backup_set_id, bs.type, bs.database_name, bs.first_lsn, bs.last_lsn, bs.checkpoint_lsn, bs.database_backup_lsn,
 	           bs.backup_start_date, bs.backup_finish_date, bs.is_copy_only, bs.server_name, bmf.physical_device_name,
-	           bs.position, bs.first_recovery_fork_guid, bs.last_recovery_fork_guid, bs.fork_point_lsn
+	           bs.position, bs.first_recovery_fork_guid, bs.last_recovery_fork_guid, bs.fork_point_lsn, bs.time_zone
 	    FROM msdb.dbo.backupset bs
 	    JOIN msdb.dbo.backupmediafamily bmf ON bmf.media_set_id = bs.media_set_id
 	    WHERE bs.database_name = @p1 AND bs.backup_finish_date >= @p2 AND bs.type IN ('D', 'L')
@@ -125,13 +129,4 @@ func backupTypeFromMsdb(t string) BackupType {
 		return BackupLog
 	}
 	return BackupOther
-}
-
-// asUTC reads a datetime column (server local time, UTC on our servers).
-func asUTC(t sql.NullTime) time.Time {
-	if !t.Valid {
-		return time.Time{}
-	}
-	v := t.Time
-	return time.Date(v.Year(), v.Month(), v.Day(), v.Hour(), v.Minute(), v.Second(), v.Nanosecond(), time.UTC)
 }

@@ -99,23 +99,28 @@ func chooseRedo(masterFilesRedo, lastRestoredLastLSN LSN) (LSN, RedoSource) {
 
 // lastRestore fills in the last restorehistory row of db.
 func (c *Client) lastRestore(ctx context.Context, db string, rs *RestoreState) error {
+	clock, err := c.serverClock(ctx)
+	if err != nil {
+		return err
+	}
 	return c.query(ctx, func(r *sql.Rows) error {
 		var restoredAt, finished sql.NullTime
 		var typ, file, last sql.NullString
-		if err := r.Scan(&restoredAt, &typ, &last, &finished, &file); err != nil {
+		var zone sql.NullInt64
+		if err := r.Scan(&restoredAt, &typ, &last, &finished, &file, &zone); err != nil {
 			return err
 		}
 		lsn, err := parseNullLSN(last)
 		if err != nil {
 			return fmt.Errorf("last_lsn: %w", err)
 		}
-		rs.LastRestoredAt = asUTC(restoredAt)
+		rs.LastRestoredAt = clock.fromServer(restoredAt) // restorehistory has no time_zone: this server's offset
 		rs.LastRestoredType = backupTypeFromMsdb(typ.String)
 		rs.LastRestoredLastLSN = lsn
-		rs.LastRestoredBackupFinishedAt = asUTC(finished)
+		rs.LastRestoredBackupFinishedAt = clock.fromBackupSet(finished, zone)
 		rs.LastRestoredFile = file.String
 		return nil
-	}, `SELECT TOP (1) rh.restore_date, bs.type, bs.last_lsn, bs.backup_finish_date, bmf.physical_device_name
+	}, `SELECT TOP (1) rh.restore_date, bs.type, bs.last_lsn, bs.backup_finish_date, bmf.physical_device_name, bs.time_zone
 	    FROM msdb.dbo.restorehistory rh
 	    JOIN msdb.dbo.backupset bs ON bs.backup_set_id = rh.backup_set_id
 	    JOIN msdb.dbo.backupmediafamily bmf ON bmf.media_set_id = bs.media_set_id

@@ -52,6 +52,9 @@ type backupHeader struct {
 	DatabaseBackupLSN  LSN       `json:"databaseBackupLsn"`
 	BackupStartDate    time.Time `json:"backupStartDate"`
 	BackupFinishDate   time.Time `json:"backupFinishDate"`
+	// TimeZoneOffset is the writing instance's UTC offset in seconds at BackupStartDate: the
+	// header's dates are shown in the writer's local time, as SQL Server writes them.
+	TimeZoneOffset int `json:"timeZoneOffset,omitzero"`
 	RecoveryModel      string    `json:"recoveryModel"`
 	FamilyGUID         string    `json:"familyGuid"`                // the recovery fork the set ends on (RecoveryForkID)
 	BackupFamilyGUID   string    `json:"backupFamilyGuid,omitzero"` // family_guid (FamilyGUID column)

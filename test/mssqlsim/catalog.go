@@ -33,6 +33,8 @@ func (ec *execCtx) catalogView(name objectName) (relation, bool, error) {
 			return ec.sysLogins(false), true, nil
 		case "dm_exec_sessions":
 			return ec.sysDmExecSessions(), true, nil
+		case "dm_tran_locks":
+			return ec.sysDmTranLocks(), true, nil
 		case "tables":
 			d, err := ec.dbForScopedView(dbName)
 			if err != nil {
@@ -124,7 +126,7 @@ func (ec *execCtx) sysDatabases() relation {
 		}
 		r.Rows = append(r.Rows, []Value{
 			strValue(d.Name), intValue(int64(d.ID)), nullValue(),
-			bytesValue([]byte{1}), timeValue(d.CreateDate), intValue(160),
+			bytesValue([]byte{1}), timeValue(ec.in.local(d.CreateDate)), intValue(160),
 			strValue("SQL_Latin1_General_CP1_CI_AS"), intValue(userAccessCode(d.UserAccess)), strValue(d.UserAccess),
 			bitValue(d.ReadOnly || d.Standby), intValue(d.stateCode()), strValue(d.State),
 			bitValue(d.Standby), intValue(recoveryCode(d.Recovery)), strValue(d.Recovery),
@@ -216,7 +218,7 @@ func (ec *execCtx) sysLogins(withHash bool) relation {
 	for _, l := range ec.in.sortedLogins() {
 		row := []Value{
 			strValue(l.Name), intValue(int64(l.PrincipalID)), bytesValue(l.SID), strValue("S"), strValue("SQL_LOGIN"),
-			bitValue(l.Disabled), timeValue(l.CreateDate), timeValue(l.CreateDate), strValue(l.DefaultDB),
+			bitValue(l.Disabled), timeValue(ec.in.local(l.CreateDate)), timeValue(ec.in.local(l.CreateDate)), strValue(l.DefaultDB),
 		}
 		if withHash {
 			row = append(row, bytesValue(l.PasswordHash), bitValue(l.PolicyChecked), bitValue(l.ExpirationChecked))
@@ -239,9 +241,9 @@ func (ec *execCtx) sysDmExecSessions() relation {
 			dbID = int64(d.ID)
 		}
 		r.Rows = append(r.Rows, []Value{
-			intValue(int64(s.spid)), timeValue(s.loginTime), strValue(s.hostName), strValue(s.appName),
+			intValue(int64(s.spid)), timeValue(ec.in.local(s.loginTime)), strValue(s.hostName), strValue(s.appName),
 			intValue(int64(s.clientPID)), strValue(s.login), strValue(s.login), strValue(s.status),
-			intValue(dbID), timeValue(s.lastReqEnd), bitValue(true), intValue(int64(s.tranCount)),
+			intValue(dbID), timeValue(ec.in.local(s.lastReqEnd)), bitValue(true), intValue(int64(s.tranCount)),
 		})
 	}
 	return r
@@ -275,7 +277,7 @@ func (ec *execCtx) msdbBackupSet() relation {
 		"is_force_offline", typeBit, "has_backup_checksums", typeBit, "recovery_model", typeDesc,
 		"backup_size", sqlType{Base: tNumeric, Prec: 20}, "compressed_backup_size", sqlType{Base: tNumeric, Prec: 20},
 		"family_guid", typeGUID, "position", typeSmallInt, "first_recovery_fork_guid", typeGUID,
-		"last_recovery_fork_guid", typeGUID, "fork_point_lsn", typeLSN,
+		"last_recovery_fork_guid", typeGUID, "fork_point_lsn", typeLSN, "time_zone", typeSmallInt,
 	)}
 	for _, b := range ec.in.backupSets {
 		first, last := b.FirstForkGUID, b.LastForkGUID
@@ -286,10 +288,11 @@ func (ec *execCtx) msdbBackupSet() relation {
 			intValue(int64(b.BackupSetID)), intValue(int64(b.MediaSetID)), nullIfEmpty(b.Name), strValue(b.UserName),
 			strValue(b.DatabaseName), strValue(b.ServerName), strValue(b.ServerName), strValue(b.Type),
 			lsnValue(b.FirstLSN), lsnValue(b.LastLSN), lsnValue(b.CheckpointLSN), lsnOrZero(b.DatabaseBackupLSN),
-			timeValue(b.StartDate), timeValue(b.FinishDate), bitValue(b.IsCopyOnly),
+			timeValue(wallClock(b.StartDate, b.TimeZoneOffset)), timeValue(wallClock(b.FinishDate, b.TimeZoneOffset)), bitValue(b.IsCopyOnly),
 			bitValue(b.IsForceOffline), bitValue(b.HasChecksums), strValue(b.RecoveryModel),
 			numericValue(itoa(b.BackupSize)), numericValue(itoa(b.CompressedSize)), strValue(b.FamilyGUID),
 			intValue(int64(max(b.Position, 1))), nullIfEmpty(first), nullIfEmpty(last), lsnValue(b.ForkPointLSN),
+			intValue(timeZoneUnits(b.TimeZoneOffset)),
 		})
 	}
 	return r
@@ -310,7 +313,7 @@ func (ec *execCtx) msdbRestoreHistory() relation {
 	)}
 	for _, h := range ec.in.restoreHistory {
 		r.Rows = append(r.Rows, []Value{
-			intValue(int64(h.RestoreHistoryID)), timeValue(h.RestoreDate), strValue(h.DestinationDatabaseName),
+			intValue(int64(h.RestoreHistoryID)), timeValue(ec.in.local(h.RestoreDate)), strValue(h.DestinationDatabaseName),
 			strValue(h.UserName), intValue(int64(h.BackupSetID)), strValue(h.RestoreType), bitValue(h.Replace), bitValue(h.Recovery),
 		})
 	}

@@ -109,7 +109,7 @@ func (ec *execCtx) backup(s *backupStmt) (stmtResult, error) {
 		DatabaseCreation: d.CreateDate, RecoveryModel: d.Recovery, FamilyGUID: d.FamilyGUID, BackupFamilyGUID: d.family(),
 		ForkParentGUID: d.ForkParentGUID, ForkPointLSN: d.ForkPointLSN,
 		BackupSetGUID: newGUID(), HasBackupChecksums: s.Opts.Checksum, IsCopyOnly: s.Opts.CopyOnly,
-		IsForceOffline: s.Log && s.Opts.NoRecovery, BackupStartDate: start,
+		IsForceOffline: s.Log && s.Opts.NoRecovery, BackupStartDate: start, TimeZoneOffset: ec.in.offsetAt(start),
 		LastLSN: d.EndLSN, CheckpointLSN: d.LastCheckpointLSN, DatabaseBackupLSN: d.LastFullCheckpointLSN,
 		Files: append([]dbFile{}, d.Files...),
 	}
@@ -208,7 +208,7 @@ func (ec *execCtx) recordBackupHistory(h backupHeader, path string, size, csize 
 	ec.in.backupSets = append(ec.in.backupSets, backupSetRow{
 		BackupSetID: setID, MediaSetID: mediaID, Name: h.BackupName, DatabaseName: h.DatabaseName, Type: typ,
 		FirstLSN: h.FirstLSN, LastLSN: h.LastLSN, CheckpointLSN: h.CheckpointLSN, DatabaseBackupLSN: h.DatabaseBackupLSN,
-		StartDate: h.BackupStartDate, FinishDate: h.BackupFinishDate, IsCopyOnly: h.IsCopyOnly, ServerName: h.ServerName,
+		StartDate: h.BackupStartDate, FinishDate: h.BackupFinishDate, TimeZoneOffset: h.TimeZoneOffset, IsCopyOnly: h.IsCopyOnly, ServerName: h.ServerName,
 		RecoveryModel: h.RecoveryModel, BackupSize: size, CompressedSize: csize, HasChecksums: h.HasBackupChecksums,
 		IsForceOffline: h.IsForceOffline, FamilyGUID: h.family(), UserName: h.UserName,
 		Position: max(h.Position, 1), FirstForkGUID: h.firstRecoveryForkID(), LastForkGUID: h.FamilyGUID, ForkPointLSN: h.forkPointLSN(),

@@ -137,9 +137,9 @@ func (ec *execCtx) restoreHeaderOnly(s *restoreStmt) (stmtResult, error) {
 		rows = append(rows, []Value{
 			nullIfEmpty(h.BackupName), nullIfEmpty(h.BackupDescription), intValue(int64(h.BackupType)), nullValue(),
 			bitValue(h.Compressed), intValue(int64(h.Position)), intValue(2), strValue(h.UserName), strValue(h.ServerName),
-			strValue(h.DatabaseName), intValue(957), timeValue(h.DatabaseCreation), numericValue(itoa(int64(len(set.Records))*8192 + 8192)),
+			strValue(h.DatabaseName), intValue(957), timeValue(wallClock(h.DatabaseCreation, h.TimeZoneOffset)), numericValue(itoa(int64(len(set.Records))*8192 + 8192)),
 			lsnOrZero(h.FirstLSN), lsnOrZero(h.LastLSN), lsnOrZero(h.CheckpointLSN), lsnOrZero(h.DatabaseBackupLSN),
-			timeValue(h.BackupStartDate), timeValue(h.BackupFinishDate), intValue(16), strValue(h.ServerName),
+			timeValue(wallClock(h.BackupStartDate, h.TimeZoneOffset)), timeValue(wallClock(h.BackupFinishDate, h.TimeZoneOffset)), intValue(16), strValue(h.ServerName),
 			strValue(h.FamilyGUID), strValue(h.family()), bitValue(h.HasBackupChecksums), bitValue(h.IsCopyOnly),
 			bitValue(h.IsForceOffline), strValue(h.firstRecoveryForkID()), lsnValue(h.forkPointLSN()), strValue(h.RecoveryModel), strValue(h.typeDesc()), strValue(h.BackupSetGUID),
 		})

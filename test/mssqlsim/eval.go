@@ -542,7 +542,7 @@ func (e *env) function(n exFunc) (Value, error) {
 	case "USER_NAME":
 		return strValue("dbo"), nil
 	case "GETDATE", "CURRENT_TIMESTAMP", "SYSDATETIME":
-		return timeValue(time.Now()), nil
+		return timeValue(ec.in.local(time.Now())), nil
 	case "GETUTCDATE", "SYSUTCDATETIME":
 		return timeValue(time.Now().UTC()), nil
 	case "SYSDATETIMEOFFSET":

@@ -23,6 +23,8 @@ type backupSetRow struct {
 	DatabaseBackupLSN LSN       `json:"databaseBackupLsn"`
 	StartDate         time.Time `json:"startDate"`
 	FinishDate        time.Time `json:"finishDate"`
+	// TimeZoneOffset is the writer's UTC offset in seconds when the backup started (time_zone).
+	TimeZoneOffset int `json:"timeZoneOffset,omitzero"`
 	IsCopyOnly        bool      `json:"isCopyOnly"`
 	ServerName        string    `json:"serverName"`
 	RecoveryModel     string    `json:"recoveryModel"`
@@ -81,6 +83,7 @@ type instance struct {
 	serverName string
 	version    string
 	edition    edition
+	location   *time.Location // Options.TimeZone
 	dataPath   string
 	backupPath string
 	startTime  time.Time
@@ -284,11 +287,12 @@ func (in *instance) commitLocked(d *database, recs []logRecord) error {
 	return nil
 }
 
-// usersOf returns the sessions other than self whose current database is d.
+// usersOf returns the sessions other than self that hold a lock on d: their current database, or
+// one their open transaction wrote to (locks.go).
 func (in *instance) usersOf(d *database, self *session) []*session {
 	var out []*session
 	for _, s := range in.sortedSessions() {
-		if s != self && strings.EqualFold(s.database, d.Name) {
+		if s != self && s.usesDatabase(d) {
 			out = append(out, s)
 		}
 	}

@@ -34,6 +34,10 @@ type Options struct {
 	// (Developer, Evaluation, Enterprise, EnterpriseCore, Standard, Web, Express); default
 	// DefaultEdition. Express and Web refuse BACKUP ... WITH COMPRESSION (error 1844).
 	Edition string
+	// TimeZone is the instance's time zone, an IANA name as the container's TZ takes it; default
+	// UTC. GETDATE(), msdb's dates, backup headers' dates and create_date columns are local time in
+	// it, as on SQL Server; backupset.time_zone gives the offset.
+	TimeZone string
 	// Logf, when set, receives connection-level diagnostics.
 	Logf func(format string, args ...any)
 }
@@ -81,12 +85,16 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mssqlsim: %w", err)
 	}
+	loc, err := loadTimeZone(opts.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("mssqlsim: %w", err)
+	}
 	store, err := newStorage(opts.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("mssqlsim: %w", err)
 	}
 	inst := newInstance(store, opts.InstanceName, opts.ProductVersion)
-	inst.edition = ed
+	inst.edition, inst.location = ed, loc
 	inst.mu.Lock()
 	err = inst.load(opts.SAPassword)
 	inst.mu.Unlock()

@@ -21,10 +21,12 @@ func main() {
 	instance := flag.String("instance-name", "MSSQLSIM", "instance name (@@SERVERNAME)")
 	edition := flag.String("edition", envOr("MSSQL_PID", mssqlsim.DefaultEdition),
 		"edition, as the SQL Server image's MSSQL_PID names it (Developer, Evaluation, Enterprise, EnterpriseCore, Standard, Web, Express); default $MSSQL_PID")
+	timeZone := flag.String("time-zone", os.Getenv("TZ"),
+		"time zone (IANA name) of GETDATE(), msdb's and backup headers' dates, as SQL Server takes it from TZ; default $TZ, else UTC")
 	verbose := flag.Bool("v", false, "log connection-level diagnostics")
 	flag.Parse()
 
-	opts := mssqlsim.Options{Addr: *addr, DataDir: *dataDir, SAPassword: *saPassword, InstanceName: *instance, Edition: *edition}
+	opts := mssqlsim.Options{Addr: *addr, DataDir: *dataDir, SAPassword: *saPassword, InstanceName: *instance, Edition: *edition, TimeZone: *timeZone}
 	if *verbose {
 		opts.Logf = log.Printf
 	}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -35,5 +36,28 @@ func TestCompressionCondition(t *testing.T) {
 				t.Fatalf("condition %+v, want %s %s %q (generation 4)", c, tt.status, tt.reason, tt.message)
 			}
 		})
+	}
+}
+
+func TestForeignLogBackupsCondition(t *testing.T) {
+	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Generation: 2}}
+	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	rec := func(p string) sqlserver.BackupRecord {
+		return sqlserver.BackupRecord{BackupFile: sqlserver.BackupFile{Path: p, Type: sqlserver.BackupLog, FinishedAt: at}}
+	}
+	none := foreignLogBackupsCondition(g, "nfs", "a", map[string][]sqlserver.BackupRecord{})
+	if none.Status != metav1.ConditionFalse || none.Reason != v1alpha1.ReasonForeignLogBackupsNone || none.ObservedGeneration != 2 ||
+		none.Message != "every log backup on a since the newest full backup is in BackupTarget nfs" {
+		t.Fatalf("no foreign backups: %+v", none)
+	}
+	found := foreignLogBackupsCondition(g, "nfs", "a", map[string][]sqlserver.BackupRecord{
+		"Stock": {rec("/x/s.trn")},
+		"Sales": {rec("/x/1.trn"), rec("/x/2.trn"), rec("/x/3.trn"), rec("/x/4.trn"), rec("/x/5.trn")},
+	})
+	want := "log backups on a written outside BackupTarget nfs, not WITH COPY_ONLY, break the standbys' chain (a full backup and a reseed follow each): " +
+		"Sales: /x/1.trn (2026-12-04T10:00:00Z), /x/2.trn (2026-12-04T10:00:00Z), /x/3.trn (2026-12-04T10:00:00Z), and 2 more; " +
+		"Stock: /x/s.trn (2026-12-04T10:00:00Z). Stop the other backup job or make it use COPY_ONLY"
+	if found.Type != v1alpha1.ConditionForeignLogBackups || found.Status != metav1.ConditionTrue || found.Reason != v1alpha1.ReasonForeignLogBackupsFound || found.Message != want {
+		t.Fatalf("foreign backups: %+v\nwant message %q", found, want)
 	}
 }
