@@ -3,14 +3,17 @@ package sqlserver
 import (
 	"errors"
 	"testing"
+
+	"github.com/understudy-dev/understudy/test/mssqlsim"
 )
 
-// The simulator answers PRELOGIN with ENCRYPT_NOT_SUP: with tls mode
+// A simulator with TLS disabled answers PRELOGIN with ENCRYPT_NOT_SUP (no
+// SQL Server does; a proxy or an old server might): with tls mode
 // Optional or Mandatory the guard refuses to send the login, and the error
 // the client returns classifies as KindLoginNotEncrypted (not
 // KindUnreachable: retrying cannot help, and the condition must say why).
 func TestCleartextLoginRefusalIsClassified(t *testing.T) {
-	inst := startInstance(t, "PLAIN")
+	inst := startInstanceTLS(t, "PLAIN", mssqlsim.TLSOptions{Disabled: true})
 	for _, mode := range []EncryptMode{"", EncryptOptional, EncryptMandatory} {
 		t.Run(string(mode), func(t *testing.T) {
 			cfg := simConfig(inst.srv, "sa", simPassword)

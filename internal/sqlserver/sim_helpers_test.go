@@ -28,7 +28,15 @@ type simInstance struct {
 // and opens a Client to it.
 func startInstance(t *testing.T, name string) *simInstance {
 	t.Helper()
-	srv, err := mssqlsim.Start(mssqlsim.Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), SAPassword: simPassword, InstanceName: name})
+	return startInstanceTLS(t, name, mssqlsim.TLSOptions{})
+}
+
+// startInstanceTLS is startInstance with the simulator's TLS setup; the
+// Client connects with EncryptDisable (plaintext, which a simulator that
+// does not force encryption accepts).
+func startInstanceTLS(t *testing.T, name string, tlsOpts mssqlsim.TLSOptions) *simInstance {
+	t.Helper()
+	srv, err := mssqlsim.Start(mssqlsim.Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), SAPassword: simPassword, InstanceName: name, TLS: tlsOpts})
 	if err != nil {
 		t.Fatalf("start simulator %s: %v", name, err)
 	}
@@ -41,7 +49,7 @@ func startInstance(t *testing.T, name string) *simInstance {
 	return &simInstance{srv: srv, client: c}
 }
 
-// simConfig is a Config for srv (the simulator has no TLS).
+// simConfig is a Config for srv in plaintext (EncryptDisable).
 func simConfig(srv *mssqlsim.Server, user, password string) Config {
 	return Config{
 		Host: srv.Host(), Port: srv.Port(), Username: user, Password: password,

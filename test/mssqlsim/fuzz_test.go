@@ -8,7 +8,7 @@ import (
 // FuzzDecodeClientMessage feeds arbitrary bytes to the packet reader and to
 // every message decoder; none may panic.
 func FuzzDecodeClientMessage(f *testing.F) {
-	f.Add(splitPackets(pktPrelogin, buildPreloginResponse([4]byte{16, 0, 0, 1}), 512, 0))
+	f.Add(splitPackets(pktPrelogin, buildPreloginResponse([4]byte{16, 0, 0, 1}, encryptOff), 512, 0))
 	f.Add(splitPackets(pktLogin7, buildLogin7("sa", "pw", "db", "app"), 4096, 0))
 	batch := append([]byte{22, 0, 0, 0, 18, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, stringToUCS2("SELECT 1")...)
 	f.Add(splitPackets(pktSQLBatch, batch, 512, 0))

@@ -53,34 +53,6 @@ func TestWrongPasswordIsRejectedWith18456(t *testing.T) {
 	waitFor(t, "no sessions after failed login", 5*time.Second, func() bool { return srv.SessionCount() == 0 })
 }
 
-func TestEncryptionNegotiation(t *testing.T) {
-	srv := startSim(t)
-	for _, tc := range []struct {
-		encrypt string
-		ok      bool
-	}{
-		{"disable", true},
-		{"false", true},
-		{"true", false},
-	} {
-		t.Run(tc.encrypt, func(t *testing.T) {
-			dsn := fmt.Sprintf("sqlserver://sa:%s@%s?encrypt=%s&dial+timeout=5", testPassword, srv.Addr(), tc.encrypt)
-			db, err := sql.Open("sqlserver", dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			err = db.Ping()
-			if tc.ok && err != nil {
-				t.Fatalf("encrypt=%s: %v", tc.encrypt, err)
-			}
-			if !tc.ok && (err == nil || !strings.Contains(err.Error(), "server does not support encryption")) {
-				t.Fatalf("encrypt=%s: got %v, want the driver's 'server does not support encryption'", tc.encrypt, err)
-			}
-		})
-	}
-}
-
 func TestParametersRoundTrip(t *testing.T) {
 	srv := startSim(t)
 	db := openDB(t, srv, "")

@@ -40,6 +40,9 @@ type Options struct {
 	TimeZone string
 	// Logf, when set, receives connection-level diagnostics.
 	Logf func(format string, args ...any)
+	// TLS is the encryption setup; the zero value is SQL Server's default
+	// (self-signed certificate, encryption offered, not forced).
+	TLS TLSOptions
 }
 
 // DefaultSAPassword is used when Options.SAPassword is empty.
@@ -50,6 +53,7 @@ type Server struct {
 	opts  Options
 	inst  *instance
 	store *storage
+	tls   *tlsState // nil: TLS disabled
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -101,11 +105,15 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mssqlsim: loading %s: %w", opts.DataDir, err)
 	}
+	tlsst, err := newTLSState(opts.TLS)
+	if err != nil {
+		return nil, fmt.Errorf("mssqlsim: %w", err)
+	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("mssqlsim: listening on %s: %w", opts.Addr, err)
 	}
-	s := &Server{opts: opts, inst: inst, store: store, ln: ln, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
+	s := &Server{opts: opts, inst: inst, store: store, tls: tlsst, ln: ln, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	s.acceptW.Add(1)
 	go s.acceptLoop(ln)
 	return s, nil
@@ -137,7 +145,8 @@ func (s *Server) InstanceName() string { return s.opts.InstanceName }
 func (s *Server) SAPassword() string { return s.opts.SAPassword }
 
 // DSN returns a go-mssqldb connection string for user/password and an
-// optional database, with encrypt=disable (the simulator has no TLS).
+// optional database, with encrypt=disable (plaintext; refused when
+// TLS.ForceEncryption or TLS.ForceStrict is set).
 func (s *Server) DSN(user, password, database string) string {
 	u := &url.URL{Scheme: "sqlserver", User: url.UserPassword(user, password), Host: s.addr}
 	q := url.Values{}

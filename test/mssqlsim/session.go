@@ -82,41 +82,25 @@ func wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// serveConn runs the PRELOGIN and LOGIN7 handshake and then serves
+// serveConn runs the PRELOGIN (with its TLS handshake) and LOGIN7 and then serves
 // requests until the connection closes.
 func (srv *Server) serveConn(conn net.Conn) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-ctx.Done(); conn.Close() }()
-	version := srv.versionBytes()
-
-	// PRELOGIN (MS-TDS 2.2.6.5).
-	msg, err := readMessage(conn)
-	if err != nil {
-		return
-	}
-	if msg.Type != pktPrelogin {
-		srv.logf("mssqlsim: expected PRELOGIN, got packet type %#x; closing", msg.Type)
-		return
-	}
-	if _, err := parsePrelogin(msg.Data); err != nil {
-		srv.logf("mssqlsim: %v", err)
-		return
-	}
-	if srv.waitHang(ctx) != nil {
-		return
-	}
-	if _, err := conn.Write(splitPackets(pktReply, buildPreloginResponse(version), defaultPacketSize, 0)); err != nil {
+	// PRELOGIN (MS-TDS 2.2.6.5) and the encryption it negotiates.
+	ch, ok := srv.negotiate(ctx, conn)
+	if !ok {
 		return
 	}
 
 	// LOGIN7 (MS-TDS 2.2.6.4).
-	msg, err = readMessage(conn)
+	msg, err := readMessage(ch.login)
 	if err != nil {
 		return
 	}
 	if msg.Type != pktLogin7 {
-		srv.logf("mssqlsim: expected LOGIN7, got packet type %#x (TLS is not supported); closing", msg.Type)
+		srv.logf("mssqlsim: expected LOGIN7, got packet type %#x; closing", msg.Type)
 		return
 	}
 	lg, err := parseLogin7(msg.Data)
@@ -127,7 +111,7 @@ func (srv *Server) serveConn(conn net.Conn) {
 	if srv.waitHang(ctx) != nil {
 		return
 	}
-	s := &session{srv: srv, conn: conn, ctx: ctx, cancel: cancel, packetSize: clampPacketSize(int(lg.PacketSize)), status: "sleeping"}
+	s := &session{srv: srv, conn: ch.session, ctx: ctx, cancel: cancel, packetSize: clampPacketSize(int(lg.PacketSize)), status: "sleeping"}
 	resp, ok := srv.login(s, lg)
 	if err := s.write(resp); err != nil || !ok {
 		return

@@ -51,11 +51,9 @@ func parsePrelogin(data []byte) (map[byte][]byte, error) {
 	}
 }
 
-// buildPreloginResponse builds the server's PRELOGIN response. Encryption is
-// always ENCRYPT_NOT_SUP: the simulator never negotiates TLS, so clients
-// using encrypt=disable or encrypt=false connect in plaintext and clients
-// that require encryption fail with their normal error.
-func buildPreloginResponse(version [4]byte) []byte {
+// buildPreloginResponse builds the server's PRELOGIN response with the
+// given ENCRYPTION answer (see tlsState.preloginAnswer).
+func buildPreloginResponse(version [4]byte, encryption byte) []byte {
 	type opt struct {
 		tok  byte
 		data []byte
@@ -65,7 +63,7 @@ func buildPreloginResponse(version [4]byte) []byte {
 	binary.BigEndian.PutUint16(ver[2:], uint16(version[2])<<8|uint16(version[3]))
 	opts := []opt{
 		{preloginVersion, ver},
-		{preloginEncryption, []byte{encryptNotSup}},
+		{preloginEncryption, []byte{encryption}},
 		{preloginInstOpt, []byte{0}},
 		{preloginThreadID, nil},
 		{preloginMARS, []byte{0}},

@@ -92,7 +92,7 @@ func TestPasswordObfuscationRoundTrip(t *testing.T) {
 }
 
 func TestPreloginResponse(t *testing.T) {
-	opts, err := parsePrelogin(buildPreloginResponse([4]byte{16, 0, 0x10, 0x27}))
+	opts, err := parsePrelogin(buildPreloginResponse([4]byte{16, 0, 0x10, 0x27}, encryptNotSup))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,15 @@ func main() {
 	timeZone := flag.String("time-zone", os.Getenv("TZ"),
 		"time zone (IANA name) of GETDATE(), msdb's and backup headers' dates, as SQL Server takes it from TZ; default $TZ, else UTC")
 	verbose := flag.Bool("v", false, "log connection-level diagnostics")
+	var tlsOpts mssqlsim.TLSOptions
+	flag.StringVar(&tlsOpts.CertFile, "tls-cert", "", "PEM certificate (with chain), as mssql-conf network.tlscert; empty: a generated self-signed one, as SQL Server does")
+	flag.StringVar(&tlsOpts.KeyFile, "tls-key", "", "PEM private key of -tls-cert, as mssql-conf network.tlskey")
+	flag.BoolVar(&tlsOpts.ForceEncryption, "force-encryption", false, "require encryption of the whole session, as mssql-conf network.forceencryption=1")
+	flag.BoolVar(&tlsOpts.ForceStrict, "force-strict", false, "accept TDS 8 (strict, TLS first) connections only")
+	flag.BoolVar(&tlsOpts.Disabled, "no-tls", false, "answer ENCRYPT_NOT_SUP (no SQL Server does; for testing clients only)")
 	flag.Parse()
 
-	opts := mssqlsim.Options{Addr: *addr, DataDir: *dataDir, SAPassword: *saPassword, InstanceName: *instance, Edition: *edition, TimeZone: *timeZone}
+	opts := mssqlsim.Options{Addr: *addr, DataDir: *dataDir, SAPassword: *saPassword, InstanceName: *instance, Edition: *edition, TimeZone: *timeZone, TLS: tlsOpts}
 	if *verbose {
 		opts.Logf = log.Printf
 	}
@@ -36,7 +42,15 @@ func main() {
 		os.Exit(1)
 	}
 	log.Printf("mssqlsim %s listening on %s (data dir %s)", *instance, srv.Addr(), *dataDir)
-	log.Printf("connect with: sqlserver://sa:<sa-password>@%s?encrypt=disable", srv.Addr())
+	switch {
+	case tlsOpts.Disabled:
+		log.Printf("TLS disabled; connect with: sqlserver://sa:<sa-password>@%s?encrypt=disable", srv.Addr())
+	case tlsOpts.CertFile == "":
+		log.Printf("TLS with a generated self-signed certificate (%s); connect with: sqlserver://sa:<sa-password>@%s?encrypt=true&trustservercertificate=true (lab only)",
+			srv.Certificate().Subject, srv.Addr())
+	default:
+		log.Printf("TLS with %s; connect with: sqlserver://sa:<sa-password>@<a name in the certificate>:%d?encrypt=true&certificate=<CA .pem>", tlsOpts.CertFile, srv.Port())
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
