@@ -101,6 +101,8 @@ type logRecord struct {
 	RowID int64       `json:"rowid,omitzero"`
 	Vals  []Value     `json:"vals,omitzero"`
 	Time  time.Time   `json:"time,omitzero"`
+	// Principal is the change of a database user (db_users.go).
+	Principal *principalChange `json:"principal,omitzero"`
 }
 
 // Log record operations.
@@ -155,6 +157,8 @@ type database struct {
 	dbMeta
 	records []logRecord
 	tables  map[string]*table
+	// users are the database users rebuilt from the log (db_users.go).
+	users map[string]*dbUser
 }
 
 func newDatabase(meta dbMeta) *database {
@@ -164,6 +168,9 @@ func newDatabase(meta dbMeta) *database {
 // apply replays one log record onto the table state.
 func (d *database) apply(r logRecord) error {
 	key := strings.ToLower(r.Table)
+	if r.Principal != nil {
+		return d.applyPrincipal(r)
+	}
 	switch r.Op {
 	case opCreateDatabase, opCheckpoint, opLogBackup:
 		if r.Op == opCheckpoint {
@@ -229,6 +236,7 @@ func (d *database) apply(r logRecord) error {
 func (d *database) rebuild(records []logRecord) error {
 	d.records = nil
 	d.tables = map[string]*table{}
+	d.users = nil
 	for _, r := range records {
 		if err := d.apply(r); err != nil {
 			return fmt.Errorf("database %s: %w", d.Name, err)

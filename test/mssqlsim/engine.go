@@ -197,6 +197,9 @@ func (ec *execCtx) execLocked(st stmt) (res stmtResult, killed bool, err error) 
 
 // exec runs one statement with instance.mu held.
 func (ec *execCtx) exec(st stmt) (stmtResult, error) {
+	if err := ec.checkPermission(st); err != nil {
+		return stmtResult{}, err
+	}
 	switch s := st.(type) {
 	case *selectStmt:
 		return ec.execSelect(s)
@@ -230,6 +233,14 @@ func (ec *execCtx) exec(st stmt) (stmtResult, error) {
 		return ec.execDropLogin(s)
 	case *alterLoginStmt:
 		return ec.execAlterLogin(s)
+	case *grantStmt:
+		return ec.execGrant(s)
+	case *createUserStmt:
+		return ec.execCreateUser(s)
+	case *dropUserStmt:
+		return ec.execDropUser(s)
+	case *alterRoleStmt:
+		return ec.execAlterRole(s)
 	case *beginTranStmt:
 		ec.sess.beginTranLocked(ec.ts)
 		return stmtResult{}, nil

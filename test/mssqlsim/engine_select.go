@@ -355,7 +355,13 @@ func (ec *execCtx) resolveSource(ref tableRef) (relation, error) {
 	if qual == "" {
 		qual = strings.ToLower(name.name())
 	}
-	rel, ok, err := ec.catalogView(name)
+	rel, ok, err := ec.databasePrincipalsView(name)
+	if !ok {
+		rel, ok, err = ec.catalogView(name)
+	}
+	if err == nil && ok {
+		rel, err = ec.securedView(name, rel)
+	}
 	if err != nil {
 		return relation{}, err
 	}

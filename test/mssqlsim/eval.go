@@ -671,6 +671,8 @@ func (e *env) function(n exFunc) (Value, error) {
 			return nullValue(), nil
 		}
 		return intValue(t.ObjectID), nil
+	case "HAS_PERMS_BY_NAME", "IS_SRVROLEMEMBER":
+		return e.permissionFunction(n)
 	}
 	return Value{}, sqlErr(195, 15, "'%s' is not a recognized built-in function name. not supported by mssqlsim", strings.ToLower(n.Name))
 }

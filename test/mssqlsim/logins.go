@@ -20,6 +20,11 @@ type loginRecord struct {
 	// is_expiration_checked (CHECK_POLICY, CHECK_EXPIRATION).
 	PolicyChecked     bool `json:"policyChecked,omitzero"`
 	ExpirationChecked bool `json:"expirationChecked,omitzero"`
+	// ServerRoles are the fixed server roles the login is a member of
+	// (lower case); ServerPerms its granted server permissions (upper
+	// case). See permissions.go.
+	ServerRoles []string `json:"serverRoles,omitzero"`
+	ServerPerms []string `json:"serverPerms,omitzero"`
 }
 
 // checkPolicyOptions applies SQL Server's rules on CHECK_POLICY and

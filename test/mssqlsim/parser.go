@@ -257,6 +257,8 @@ func (p *parser) statement() (stmt, error) {
 		if db, err = p.ident(); err == nil {
 			s = &useStmt{stmtText: p.textSince(start), DB: db}
 		}
+	case "GRANT", "REVOKE":
+		s, err = p.grantStmt(start, kw == "REVOKE")
 	case "BACKUP":
 		s, err = p.backupStmt(start)
 	case "RESTORE":

@@ -18,8 +18,10 @@ func (p *parser) createStmt(start int) (stmt, error) {
 		return &createDatabaseStmt{stmtText: p.textSince(start), Name: name}, nil
 	case p.accept("LOGIN"):
 		return p.createLogin(start)
+	case p.accept("USER"):
+		return p.createUser(start)
 	}
-	return nil, fmt.Errorf("only CREATE TABLE, CREATE DATABASE and CREATE LOGIN are supported")
+	return nil, fmt.Errorf("only CREATE TABLE, CREATE DATABASE, CREATE LOGIN and CREATE USER are supported")
 }
 
 func (p *parser) createTable(start int) (stmt, error) {
@@ -348,11 +350,20 @@ func (p *parser) dropStmt(start int) (stmt, error) {
 			return nil, err
 		}
 		return &dropLoginStmt{stmtText: p.textSince(start), Name: name}, nil
+	case p.accept("USER"):
+		return p.dropUser(start)
 	}
-	return nil, fmt.Errorf("only DROP TABLE, DROP DATABASE and DROP LOGIN are supported")
+	return nil, fmt.Errorf("only DROP TABLE, DROP DATABASE, DROP LOGIN and DROP USER are supported")
 }
 
 func (p *parser) alterStmt(start int) (stmt, error) {
+	if p.peek().is("SERVER") && p.peekAt(1).is("ROLE") {
+		p.i += 2
+		return p.alterRole(start, true)
+	}
+	if p.accept("ROLE") {
+		return p.alterRole(start, false)
+	}
 	if p.accept("LOGIN") {
 		name, err := p.ident()
 		if err != nil {
