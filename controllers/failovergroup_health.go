@@ -49,7 +49,7 @@ func (r *FailoverGroupReconciler) observeHealth(ctx context.Context, g *v1alpha1
 		}
 		spec.Members = append(spec.Members, probe.MemberSpec{Name: m.Name, Target: t})
 	}
-	if err := r.registerSQLTargets(ctx, g, spec.Members, holder); err != nil {
+	if err := r.registerSQLTargets(ctx, g, spec.Members, pods, holder); err != nil {
 		return nil, err
 	}
 	if err := r.Runner.Ensure(key, spec); err != nil {
@@ -83,8 +83,10 @@ func previousMembers(g *v1alpha1.FailoverGroup) map[string]v1alpha1.MemberStatus
 	return out
 }
 
-// registerSQLTargets tells the SQL Server health checker the group's login for each probed address.
-func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1alpha1.FailoverGroup, members []probe.MemberSpec, holder string) error {
+// registerSQLTargets tells the SQL Server health checker the group's login for each probed address,
+// and the name each member's certificate is verified against.
+func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1alpha1.FailoverGroup, members []probe.MemberSpec,
+	pods map[string]memberPods, holder string) error {
 	if r.SQL == nil || g.Spec.SQLServer == nil || g.Spec.HealthCheck.SQLServer == nil {
 		return nil
 	}
@@ -98,9 +100,12 @@ func (r *FailoverGroupReconciler) registerSQLTargets(ctx context.Context, g *v1a
 		if err != nil {
 			return fmt.Errorf("member %s address %q: %w", m.Name, m.Target.Address, err)
 		}
-		c := cfg
-		c.Host = host
-		c.Port, _ = strconv.Atoi(port)
+		p, _ := strconv.Atoi(port)
+		spec := memberByName(g, m.Name)
+		if spec == nil {
+			return fmt.Errorf("member %s is not in the spec", m.Name)
+		}
+		c := memberSQLConfig(cfg, g, *spec, pods[m.Name], host, p)
 		r.SQL.setProbe(g, m.Name, m.Target.Address, sqlProbeTarget{cfg: c, dbs: dbs, role: sqlProbeRole(g, m.Name, holder)})
 	}
 	return nil

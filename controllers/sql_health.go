@@ -61,6 +61,10 @@ func (c *sqlHealthChecker) Check(ctx context.Context, t probe.Target) error {
 		return err
 	}
 	err = cl.HealthCheck(ctx, target.Databases, target.Role)
+	if k := sqlserver.Classify(err); k == sqlserver.KindLoginNotEncrypted || k == sqlserver.KindCertificateNotTrusted {
+		// The member's message starts with the reason, which the Degraded condition carries.
+		return fmt.Errorf("%s: %w", v1alpha1.ReasonDegradedTLSRefused, err)
+	}
 	if target.Role == sqlserver.RoleStandby && standbyNotRestoring(err) {
 		// The member's message starts with the reason, which the Degraded condition carries.
 		return fmt.Errorf("%s: %w (restore it WITH NORECOVERY from the group's backups, or drop it so log shipping reseeds it)",

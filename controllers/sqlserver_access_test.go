@@ -19,7 +19,8 @@ func sqlGroup() *v1alpha1.FailoverGroup {
 	return &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sales"},
 		Spec: v1alpha1.FailoverGroupSpec{SQLServer: &v1alpha1.SQLServerSpec{
 			CredentialsSecretRef: v1alpha1.SecretReference{Name: "login"}, Port: 1433, Databases: []v1alpha1.DatabaseName{"Sales"},
-			TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionMandatory, CASecretRef: &v1alpha1.SecretReference{Name: "ca"}}}}}
+			TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionMandatory, CASecretRef: &v1alpha1.SecretReference{Name: "ca"},
+				HostNameInCertificate: "sql.db.svc"}}}}
 }
 
 func TestSQLCredentials(t *testing.T) {
@@ -69,7 +70,8 @@ func TestSQLCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Username != "understudy" || cfg.Password != password || cfg.Encrypt != sqlserver.EncryptMandatory || len(cfg.CACertPEM) == 0 {
+			if cfg.Username != "understudy" || cfg.Password != password || cfg.Encrypt != sqlserver.EncryptMandatory || len(cfg.CACertPEM) == 0 ||
+				cfg.HostNameInCertificate != "sql.db.svc" || cfg.TrustServerCertificate {
 				t.Errorf("config = %v", cfg)
 			}
 		})
@@ -97,6 +99,43 @@ func TestSQLEndpoint(t *testing.T) {
 			host, port, ok := sqlEndpoint(g, tt.member, tt.pods)
 			if host != tt.wantHost || port != tt.wantPort || ok != tt.wantOK {
 				t.Errorf("got %s:%d %v", host, port, ok)
+			}
+		})
+	}
+}
+
+func TestSQLCertificateName(t *testing.T) {
+	plainPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sql-a"}, Status: corev1.PodStatus{PodIP: "10.1.2.3"}}
+	statefulPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sql-0"},
+		Spec: corev1.PodSpec{Hostname: "sql-0", Subdomain: "sql"}, Status: corev1.PodStatus{PodIP: "10.1.2.4"}}
+	subdomainOnly := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "db", Name: "sql-x"},
+		Spec: corev1.PodSpec{Subdomain: "sql"}, Status: corev1.PodStatus{PodIP: "10.1.2.5"}}
+	external := v1alpha1.Member{Address: &v1alpha1.MemberAddress{Host: "sql.example.com"}}
+	tests := []struct {
+		name     string
+		override string
+		member   v1alpha1.Member
+		pods     memberPods
+		want     string
+	}{
+		{"StatefulSet pod: <pod>.<service>.<namespace>.svc", "", v1alpha1.Member{}, memberPods{hasSelector: true, ready: statefulPod}, "sql-0.sql.db.svc"},
+		{"subdomain without hostname: the pod name", "", v1alpha1.Member{}, memberPods{hasSelector: true, ready: subdomainOnly}, "sql-x.sql.db.svc"},
+		{"pod without subdomain: the dialed IP", "", v1alpha1.Member{}, memberPods{hasSelector: true, ready: plainPod}, ""},
+		{"address.host", "", external, memberPods{hasSelector: true, ready: statefulPod}, "sql.example.com"},
+		{"hostNameInCertificate wins", "sql.db.svc", external, memberPods{}, "sql.db.svc"},
+		{"no endpoint", "", v1alpha1.Member{}, memberPods{hasSelector: true}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := sqlGroup()
+			g.Spec.SQLServer.TLS.HostNameInCertificate = tt.override
+			if got := sqlCertificateName(g, tt.member, tt.pods); got != tt.want {
+				t.Errorf("sqlCertificateName = %q, want %q", got, tt.want)
+			}
+			host, port, ok := sqlEndpoint(g, tt.member, tt.pods)
+			cfg := memberSQLConfig(sqlserver.Config{Username: "u"}, g, tt.member, tt.pods, host, port)
+			if ok && (cfg.Host != host || cfg.Port != port || cfg.HostNameInCertificate != tt.want) {
+				t.Errorf("memberSQLConfig = %v", cfg)
 			}
 		})
 	}

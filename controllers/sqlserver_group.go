@@ -97,8 +97,7 @@ func (v *sqlGroupView) client(member string) (*sqlserver.Client, error) {
 	if !ok {
 		return nil, fmt.Errorf("member %s has no address and no Ready pod", member)
 	}
-	cfg := v.cfg
-	cfg.Host, cfg.Port = host, port
+	cfg := memberSQLConfig(v.cfg, v.g, v.g.Spec.Members[i], v.pods[member], host, port)
 	return v.s.reg.Pool(groupKey(v.g), member, cfg)
 }
 

@@ -399,13 +399,16 @@ type Webhook struct {
 type SQLServerEncryption string
 
 const (
-	// EncryptionDisable sends everything in plaintext, including the login.
+	// EncryptionDisable sends everything in plaintext, including the login and the password (only
+	// TDS-obfuscated, which anyone on the path can reverse). Only ever used when set explicitly.
 	EncryptionDisable SQLServerEncryption = "Disable"
-	// EncryptionOptional encrypts the login only, unless the server requires more (driver "false").
+	// EncryptionOptional encrypts the login only, unless the server forces encryption (driver
+	// "false"): queries and results travel in clear.
 	EncryptionOptional SQLServerEncryption = "Optional"
-	// EncryptionMandatory encrypts the whole connection (driver "true").
+	// EncryptionMandatory encrypts the whole connection (driver "true"). The default.
 	EncryptionMandatory SQLServerEncryption = "Mandatory"
-	// EncryptionStrict uses TDS 8 strict encryption (SQL Server 2022).
+	// EncryptionStrict uses TDS 8: TLS before any TDS traffic, ALPN tds/8.0 (SQL Server 2022 and
+	// later). The certificate is always verified.
 	EncryptionStrict SQLServerEncryption = "Strict"
 )
 
@@ -428,21 +431,49 @@ type SQLServerSpec struct {
 	// +listType=set
 	Databases []DatabaseName `json:"databases"`
 
-	// TLS settings of the connections.
+	// TLS settings of the connections. Without them the whole connection is encrypted (Mandatory) and
+	// the certificate is verified against the system roots and each member's name.
 	// +optional
 	TLS *SQLServerTLS `json:"tls,omitempty"`
 }
 
-// SQLServerTLS configures encryption of SQL Server connections.
+// SQLServerTLS configures encryption of SQL Server connections. By default the whole connection is
+// encrypted and the server certificate is verified against the CA of caSecretRef (else the
+// operator's system roots) and the member's name: its address.host, else
+// <pod hostname>.<pod subdomain>.<namespace>.svc for a pod with a subdomain (a StatefulSet pod
+// behind its headless Service; the pod is dialed at its IP), else the pod IP. A connection that
+// would send the password in clear (a server answering that it cannot encrypt) is refused unless
+// mode is Disable.
+// +kubebuilder:validation:XValidation:rule="!(has(self.trustServerCertificate) && self.trustServerCertificate && has(self.mode) && self.mode == 'Strict')",message="tls.trustServerCertificate cannot be used with tls.mode Strict: TDS 8 always verifies the server certificate"
+// +kubebuilder:validation:XValidation:rule="!(has(self.trustServerCertificate) && self.trustServerCertificate && has(self.caSecretRef))",message="tls.trustServerCertificate skips the verification tls.caSecretRef is for: set one of them"
+// +kubebuilder:validation:XValidation:rule="!(has(self.mode) && self.mode == 'Disable' && ((has(self.trustServerCertificate) && self.trustServerCertificate) || has(self.caSecretRef) || has(self.hostNameInCertificate)))",message="tls.mode Disable sends everything in clear: caSecretRef, hostNameInCertificate and trustServerCertificate have no effect with it"
 type SQLServerTLS struct {
-	// Mode of encryption: Disable, Optional (login only), Mandatory or Strict.
-	// +kubebuilder:default=Optional
+	// Mode of encryption: Mandatory (the whole connection, the default), Strict (TDS 8, SQL Server
+	// 2022), Optional (the login only) or Disable (nothing, the password in clear).
+	// +kubebuilder:default=Mandatory
 	// +optional
 	Mode SQLServerEncryption `json:"mode,omitempty"`
 
-	// CASecretRef names a Secret with key `ca.crt` that signs the servers' certificates.
+	// CASecretRef names a Secret with key `ca.crt` (PEM) holding the CA that signs the servers'
+	// certificates; without it the operator image's system roots are used.
 	// +optional
 	CASecretRef *SecretReference `json:"caSecretRef,omitempty"`
+
+	// HostNameInCertificate is the DNS name (or IP address) every member's certificate must carry,
+	// checked instead of the member's own name (its address.host, or <pod>.<service>.<namespace>.svc
+	// for a StatefulSet pod). For members sharing one certificate issued for a common name.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*|[0-9a-fA-F:.]+)$`
+	// +optional
+	HostNameInCertificate string `json:"hostNameInCertificate,omitempty"`
+
+	// TrustServerCertificate skips verifying the server certificate. LAB USE ONLY: the connection is
+	// encrypted but anyone on the network path can present any certificate, read the password and
+	// impersonate the server. Not allowed with mode Strict or with caSecretRef; use caSecretRef
+	// with a certificate issued for the members' names instead.
+	// +optional
+	TrustServerCertificate bool `json:"trustServerCertificate,omitempty"`
 }
 
 // LogShippingSpec configures backups on the active member; RestoreSchedule configures the restores.

@@ -148,6 +148,11 @@ const (
 	// is not healthy, so it is neither a candidate nor promoted, and log shipping leaves its data
 	// alone; restore it WITH NORECOVERY from the group's backups, or drop it to have it reseeded.
 	ReasonDegradedStandbyNotRestoring = "StandbyNotRestoring"
+	// True: the operator refused a member's SQL Server connection over TLS: the server cannot encrypt,
+	// so the login and its password would have been sent in clear, or its certificate is not trusted
+	// for the name checked. That member is not healthy; its message says which spec.sqlServer.tls
+	// setting (mode, caSecretRef, hostNameInCertificate) or server certificate to change.
+	ReasonDegradedTLSRefused = "TLSRefused"
 	// False: every member is healthy.
 	ReasonDegradedAllMembersHealthy = "AllMembersHealthy"
 )

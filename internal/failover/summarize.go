@@ -124,21 +124,28 @@ func readyCondition(available Condition, holder string, s SummaryInput) (Conditi
 }
 
 // degradedCondition is True (Degraded) when a member is down, no member can take over, or routing
-// reported a problem; its reason is StandbyNotRestoring when a standby is down because its
-// databases are not restoring (the SQL Server health check starts the member's message with it).
+// reported a problem; its reason is TLSRefused when a member is down because the operator refused
+// its TLS connection, else StandbyNotRestoring when a standby is down because its databases are not
+// restoring (the SQL Server health check starts the member's message with the reason).
 func degradedCondition(members []MemberView, s SummaryInput) Condition {
-	var why, down, notRestoring []string
+	var why, down, tlsRefused, notRestoring []string
 	for _, m := range members {
 		if m.Healthy {
 			continue
 		}
 		down = append(down, m.Name)
-		if strings.HasPrefix(m.Message, v1alpha1.ReasonDegradedStandbyNotRestoring+":") {
+		switch {
+		case strings.HasPrefix(m.Message, v1alpha1.ReasonDegradedTLSRefused+":"):
+			tlsRefused = append(tlsRefused, m.Name)
+		case strings.HasPrefix(m.Message, v1alpha1.ReasonDegradedStandbyNotRestoring+":"):
 			notRestoring = append(notRestoring, m.Name)
 		}
 	}
 	if len(down) > 0 {
 		why = append(why, "members down: "+strings.Join(down, ", "))
+	}
+	if len(tlsRefused) > 0 {
+		why = append(why, "connection refused for TLS on "+strings.Join(tlsRefused, ", ")+" (see the member's message and spec.sqlServer.tls)")
 	}
 	if len(notRestoring) > 0 {
 		why = append(why, "databases not restoring on "+strings.Join(notRestoring, ", ")+" (see the member's message)")
@@ -149,14 +156,17 @@ func degradedCondition(members []MemberView, s SummaryInput) Condition {
 	if s.Routing != nil {
 		why = append(why, s.Routing.Notes...)
 	}
-	if len(why) > 0 {
-		reason := v1alpha1.ReasonDegraded
-		if len(notRestoring) > 0 {
-			reason = v1alpha1.ReasonDegradedStandbyNotRestoring
-		}
-		return Condition{Type: v1alpha1.ConditionDegraded, True: true, Reason: reason, Message: strings.Join(why, "; ")}
+	if len(why) == 0 {
+		return Condition{Type: v1alpha1.ConditionDegraded, Reason: v1alpha1.ReasonDegradedAllMembersHealthy, Message: "every member is healthy"}
 	}
-	return Condition{Type: v1alpha1.ConditionDegraded, Reason: v1alpha1.ReasonDegradedAllMembersHealthy, Message: "every member is healthy"}
+	reason := v1alpha1.ReasonDegraded
+	switch {
+	case len(tlsRefused) > 0:
+		reason = v1alpha1.ReasonDegradedTLSRefused
+	case len(notRestoring) > 0:
+		reason = v1alpha1.ReasonDegradedStandbyNotRestoring
+	}
+	return Condition{Type: v1alpha1.ConditionDegraded, True: true, Reason: reason, Message: strings.Join(why, "; ")}
 }
 
 // failoverRequiredCondition is True when the active member is down and a person must act (Manual

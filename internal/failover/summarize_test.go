@@ -185,6 +185,12 @@ func TestSummarizeStandbyNotRestoring(t *testing.T) {
 		{"a standby recovered by hand", []MemberView{healthy("a", 200, 0), recovered, plainDown}, v1alpha1.ReasonDegradedStandbyNotRestoring,
 			"members down: b, c; databases not restoring on b (see the member's message)"},
 		{"only a member down", []MemberView{healthy("a", 200, 0), plainDown}, v1alpha1.ReasonDegraded, "members down: c"},
+		{"a member refused for TLS wins over a standby not restoring", []MemberView{healthy("a", 200, 0), recovered, func() MemberView {
+			m := down("d", 10, 3)
+			m.Message = v1alpha1.ReasonDegradedTLSRefused + ": SQL Server certificate not trusted: ..."
+			return m
+		}()}, v1alpha1.ReasonDegradedTLSRefused,
+			"members down: b, d; connection refused for TLS on d (see the member's message and spec.sqlServer.tls); databases not restoring on b (see the member's message)"},
 		// The reason is about members that are down: a healthy member's message is never read.
 		{"a healthy member with such a message", []MemberView{healthy("a", 200, 0), func() MemberView {
 			m := healthy("b", 100, 1)

@@ -1,7 +1,10 @@
 package sqlserver
 
 import (
+	"context"
+	"crypto/tls"
 	"crypto/x509"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -24,11 +27,12 @@ const (
 	// (encrypt=disable).
 	EncryptDisable EncryptMode = "Disable"
 	// EncryptOptional encrypts the login only, unless the server requires
-	// more (encrypt=false). The empty mode means EncryptOptional, the API
-	// default. A server that cannot encrypt is refused (ErrLoginNotEncrypted)
-	// rather than sent the login in clear.
+	// more (encrypt=false): queries and results travel in clear. A server
+	// that cannot encrypt is refused (ErrLoginNotEncrypted) rather than sent
+	// the login in clear.
 	EncryptOptional EncryptMode = "Optional"
-	// EncryptMandatory encrypts the whole connection (encrypt=true).
+	// EncryptMandatory encrypts the whole connection (encrypt=true). The
+	// empty mode means EncryptMandatory, the API default.
 	EncryptMandatory EncryptMode = "Mandatory"
 	// EncryptStrict is TDS 8: TLS before any TDS traffic (encrypt=strict).
 	EncryptStrict EncryptMode = "Strict"
@@ -39,9 +43,9 @@ func (m EncryptMode) driverValue() (string, error) {
 	switch m {
 	case EncryptDisable:
 		return "disable", nil
-	case EncryptOptional, "":
+	case EncryptOptional:
 		return "false", nil
-	case EncryptMandatory:
+	case EncryptMandatory, "":
 		return "true", nil
 	case EncryptStrict:
 		return "strict", nil
@@ -71,13 +75,17 @@ type Config struct {
 	Port int
 	// Username and Password of a SQL login.
 	Username, Password string
-	// Encrypt is the TDS encryption mode; empty means EncryptOptional.
+	// Encrypt is the TDS encryption mode; empty means EncryptMandatory.
 	Encrypt EncryptMode
 	// CACertPEM, when set, holds the PEM certificates that sign the
 	// server's certificate; otherwise the system roots are used.
 	CACertPEM []byte
-	// TrustServerCertificate skips certificate verification. Insecure: for
-	// development only.
+	// HostNameInCertificate is the name the server certificate must carry
+	// (a DNS SAN, or an IP SAN for an IP address); empty means Host.
+	HostNameInCertificate string
+	// TrustServerCertificate skips certificate verification: encrypted but
+	// open to anyone in the path who presents a certificate. For labs only;
+	// not allowed with EncryptStrict (TDS 8 always verifies).
 	TrustServerCertificate bool
 	// Database the connections use; empty means master. Keep master for
 	// backup and restore work: RESTORE fails (3102) when the restoring
@@ -102,7 +110,7 @@ func (c Config) withDefaults() Config {
 		c.Port = DefaultPort
 	}
 	if c.Encrypt == "" {
-		c.Encrypt = EncryptOptional
+		c.Encrypt = EncryptMandatory
 	}
 	if c.Database == "" {
 		c.Database = DefaultDatabase
@@ -147,6 +155,9 @@ func (c Config) Validate() error {
 	if len(c.CACertPEM) > 0 && !x509.NewCertPool().AppendCertsFromPEM(c.CACertPEM) {
 		errs = append(errs, errors.New("CA certificate: no PEM certificate found"))
 	}
+	if c.TrustServerCertificate && c.Encrypt == EncryptStrict {
+		errs = append(errs, errors.New("trustServerCertificate cannot be used with mode Strict: TDS 8 always verifies the server certificate"))
+	}
 	for name, d := range map[string]time.Duration{"connect": c.ConnectTimeout, "statement": c.StatementTimeout, "backup/restore": c.BackupRestoreTimeout} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s timeout %v is negative", name, d))
@@ -177,8 +188,8 @@ func (c Config) String() string {
 	if c.Password != "" {
 		pw = "<redacted>"
 	}
-	return fmt.Sprintf("sqlserver{%s user=%s password=%s database=%s encrypt=%s ca=%t app=%s}",
-		c.Address(), c.Username, pw, c.Database, c.Encrypt, len(c.CACertPEM) > 0, c.AppName)
+	return fmt.Sprintf("sqlserver{%s user=%s password=%s database=%s encrypt=%s ca=%t certname=%s trustcert=%t app=%s}",
+		c.Address(), c.Username, pw, c.Database, c.Encrypt, len(c.CACertPEM) > 0, c.certificateName(), c.TrustServerCertificate, c.AppName)
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -198,7 +209,6 @@ func (c Config) driverConfig() (msdsn.Config, error) {
 	q.Set("encrypt", encrypt)
 	q.Set("app name", c.AppName)
 	q.Set("dial timeout", strconv.Itoa(int(math.Ceil(c.ConnectTimeout.Seconds()))))
-	q.Set("TrustServerCertificate", strconv.FormatBool(c.TrustServerCertificate))
 	u := url.URL{Scheme: "sqlserver", User: url.User(c.Username), Host: c.Address(), RawQuery: q.Encode()}
 	cfg, err := msdsn.Parse(u.String())
 	if err != nil {
@@ -206,23 +216,87 @@ func (c Config) driverConfig() (msdsn.Config, error) {
 	}
 	cfg.Password = c.Password
 	cfg.DialTimeout = c.ConnectTimeout
-	if len(c.CACertPEM) > 0 && cfg.TLSConfig != nil {
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(c.CACertPEM)
-		cfg.TLSConfig.RootCAs = pool
-	}
+	cfg.TLSConfig = c.tlsConfig()
+	cfg.TrustServerCertificate = c.TrustServerCertificate
 	return cfg, nil
+}
+
+// certificateName is the name the server certificate is verified against.
+func (c Config) certificateName() string {
+	if c.HostNameInCertificate != "" {
+		return c.HostNameInCertificate
+	}
+	return c.Host
+}
+
+// tlsConfig is the TLS client configuration for c, nil with EncryptDisable.
+// It is built here rather than by the driver so that every mode verifies
+// the same way: against CACertPEM (else the system roots) and
+// certificateName, unless TrustServerCertificate.
+func (c Config) tlsConfig() *tls.Config {
+	if c.Encrypt == EncryptDisable {
+		return nil
+	}
+	var roots *x509.CertPool // nil: the system pool
+	if len(c.CACertPEM) > 0 {
+		roots = x509.NewCertPool()
+		roots.AppendCertsFromPEM(c.CACertPEM)
+	}
+	cfg := &tls.Config{
+		ServerName: c.certificateName(),
+		// crypto/tls's own verification is replaced by VerifyConnection,
+		// which checks the same (chain to roots, name) but fails with a
+		// CertificateError naming the settings to fix.
+		InsecureSkipVerify: true, //nolint:gosec // verified in VerifyConnection unless TrustServerCertificate
+		MinVersion:         tls.VersionTLS12,
+		RootCAs:            roots,
+		// One TLS record per TDS packet, as SQL Server expects (go-mssqldb
+		// sets the same).
+		DynamicRecordSizingDisabled: true,
+	}
+	if !c.TrustServerCertificate {
+		cfg.VerifyConnection = verifyServerCertificate(c.certificateName(), roots)
+	}
+	if c.Encrypt == EncryptStrict {
+		// go-mssqldb sets the same on the configuration of every strict
+		// connection (see connector).
+		cfg.NextProtos = []string{"tds/8.0"}
+	}
+	return cfg
 }
 
 // connector returns a go-mssqldb connector for c. Its dialer puts every
 // connection behind the PRELOGIN guard (see LoginEncryption), so the login
 // and password are never sent in clear unless the mode is EncryptDisable.
-func (c Config) connector() (*mssql.Connector, error) {
+func (c Config) connector() (driver.Connector, error) {
 	cfg, err := c.driverConfig()
 	if err != nil {
 		return nil, err
 	}
-	connector := mssql.NewConnectorConfig(cfg)
-	connector.Dialer = guardDialer{mode: c.withDefaults().Encrypt, keepAlive: cfg.KeepAlive}
-	return connector, nil
+	return perConnectionTLS{cfg: cfg, dialer: guardDialer{mode: c.withDefaults().Encrypt, keepAlive: cfg.KeepAlive}}, nil
 }
+
+// perConnectionTLS is a connector that gives every connection its own copy
+// of the TLS configuration: go-mssqldb writes NextProtos into the
+// configuration of each strict (TDS 8) connection (tds.go getTLSConn), a
+// data race between connections that share one.
+type perConnectionTLS struct {
+	cfg    msdsn.Config
+	dialer guardDialer
+}
+
+func (p perConnectionTLS) connector() *mssql.Connector {
+	cfg := p.cfg
+	if cfg.TLSConfig != nil {
+		cfg.TLSConfig = cfg.TLSConfig.Clone()
+	}
+	connector := mssql.NewConnectorConfig(cfg)
+	connector.Dialer = p.dialer
+	return connector
+}
+
+func (p perConnectionTLS) Connect(ctx context.Context) (driver.Conn, error) {
+	return p.connector().Connect(ctx)
+}
+
+func (p perConnectionTLS) Driver() driver.Driver { return p.connector().Driver() }

@@ -44,7 +44,7 @@ func TestEncryptModeMapsToDriver(t *testing.T) {
 	}{
 		{EncryptDisable, "disable", msdsn.EncryptionDisabled, false},
 		{EncryptOptional, "false", msdsn.EncryptionOff, true},
-		{"", "false", msdsn.EncryptionOff, true},
+		{"", "true", msdsn.EncryptionRequired, true},
 		{EncryptMandatory, "true", msdsn.EncryptionRequired, true},
 		{EncryptStrict, "strict", msdsn.EncryptionStrict, true},
 	}
@@ -64,8 +64,11 @@ func TestEncryptModeMapsToDriver(t *testing.T) {
 			if (cfg.TLSConfig != nil) != tc.wantTLS {
 				t.Fatalf("TLS config present = %v, want %v", cfg.TLSConfig != nil, tc.wantTLS)
 			}
-			if tc.wantTLS && (cfg.TLSConfig.InsecureSkipVerify || cfg.TLSConfig.ServerName != "db.example") {
-				t.Fatalf("TLS must verify db.example: skip=%v name=%q", cfg.TLSConfig.InsecureSkipVerify, cfg.TLSConfig.ServerName)
+			if tc.wantTLS && (cfg.TLSConfig.VerifyConnection == nil || cfg.TLSConfig.ServerName != "db.example") {
+				t.Fatalf("TLS must verify db.example: verifier set=%v name=%q", cfg.TLSConfig.VerifyConnection != nil, cfg.TLSConfig.ServerName)
+			}
+			if wantALPN := tc.mode == EncryptStrict; tc.wantTLS && (len(cfg.TLSConfig.NextProtos) == 1) != wantALPN {
+				t.Fatalf("ALPN %v; want tds/8.0 only with Strict", cfg.TLSConfig.NextProtos)
 			}
 		})
 	}
@@ -93,8 +96,8 @@ func TestDriverConfig(t *testing.T) {
 	if cfg.DialTimeout != 1500*time.Millisecond {
 		t.Fatalf("dial timeout %v", cfg.DialTimeout)
 	}
-	if cfg.TLSConfig == nil || cfg.TLSConfig.RootCAs == nil || cfg.TLSConfig.InsecureSkipVerify {
-		t.Fatalf("CA not installed: %+v", cfg.TLSConfig)
+	if cfg.TLSConfig == nil || cfg.TLSConfig.RootCAs == nil || cfg.TLSConfig.VerifyConnection == nil {
+		t.Fatalf("CA not installed or not verified: %+v", cfg.TLSConfig)
 	}
 	for k, v := range cfg.Parameters {
 		if strings.Contains(v, password) || strings.Contains(k, password) {
@@ -109,8 +112,12 @@ func TestDriverConfig(t *testing.T) {
 		t.Fatalf("defaults: port=%d db=%s app=%s dial=%v", defaults.Port, defaults.Database, defaults.AppName, defaults.DialTimeout)
 	}
 	trusting, err := Config{Host: "h", Username: "u", Encrypt: EncryptMandatory, TrustServerCertificate: true}.driverConfig()
-	if err != nil || !trusting.TLSConfig.InsecureSkipVerify {
+	if err != nil || !trusting.TLSConfig.InsecureSkipVerify || trusting.TLSConfig.VerifyConnection != nil {
 		t.Fatalf("TrustServerCertificate not applied: %v", err)
+	}
+	named, err := Config{Host: "10.0.0.5", Username: "u", HostNameInCertificate: "sql-0.sql.ns.svc"}.driverConfig()
+	if err != nil || named.TLSConfig.ServerName != "sql-0.sql.ns.svc" {
+		t.Fatalf("HostNameInCertificate not applied: %v", err)
 	}
 }
 
@@ -128,6 +135,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative port", func(c *Config) { c.Port = -1 }, false},
 		{"bad mode", func(c *Config) { c.Encrypt = "yes" }, false},
 		{"bad CA", func(c *Config) { c.CACertPEM = []byte("not a certificate") }, false},
+		{"trust with Strict", func(c *Config) { c.Encrypt, c.TrustServerCertificate = EncryptStrict, true }, false},
+		{"trust with Mandatory", func(c *Config) { c.TrustServerCertificate = true }, true},
 		{"bad database", func(c *Config) { c.Database = "a\x00" }, false},
 		{"negative timeout", func(c *Config) { c.StatementTimeout = -time.Second }, false},
 		{"negative pool", func(c *Config) { c.MaxOpenConns = -1 }, false},

@@ -92,10 +92,16 @@ const (
 	// not help: the server needs a certificate, or the user chooses tls
 	// mode Disable.
 	KindLoginNotEncrypted
+	// KindCertificateNotTrusted: the server's TLS certificate failed
+	// verification (unknown CA, or not issued for the name dialed;
+	// *CertificateError). Retrying does not help: the CA must be trusted
+	// (caSecretRef) or the name must match (the certificate's SANs,
+	// hostNameInCertificate).
+	KindCertificateNotTrusted
 )
 
 // lastKind is the highest Kind.
-const lastKind = KindLoginNotEncrypted
+const lastKind = KindCertificateNotTrusted
 
 var kindNames = map[Kind]string{
 	KindUnknown:               "Unknown",
@@ -122,6 +128,7 @@ var kindNames = map[Kind]string{
 	KindRecoveryPathMismatch:  "RecoveryPathMismatch",
 	KindChecksumMissing:       "ChecksumMissing",
 	KindLoginNotEncrypted:     "LoginNotEncrypted",
+	KindCertificateNotTrusted: "CertificateNotTrusted",
 }
 
 // String returns the kind's name, e.g. "LogTooRecent".
@@ -296,6 +303,9 @@ func Classify(err error) Kind {
 	// a failed read of the connection.
 	if errors.Is(err, ErrLoginNotEncrypted) {
 		return KindLoginNotEncrypted
+	}
+	if isCertificateNotTrusted(err) {
+		return KindCertificateNotTrusted
 	}
 	best, bestRank := KindUnknown, 0
 	for _, e := range SQLErrors(err) {

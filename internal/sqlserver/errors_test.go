@@ -87,6 +87,9 @@ func TestClassify(t *testing.T) {
 		{"database state", fmt.Errorf("health: %w", &DatabaseStateError{Database: "x", Role: RolePrimary, Got: "RESTORING"}), KindUnexpectedState},
 		{"login not encrypted", &LoginEncryptionError{Mode: EncryptOptional, Answer: PreloginEncryptNotSup}, KindLoginNotEncrypted},
 		{"login not encrypted sentinel", fmt.Errorf("ping: %w", ErrLoginNotEncrypted), KindLoginNotEncrypted},
+		{"certificate not trusted", fmt.Errorf("TLS Handshake failed: %w", &CertificateError{Name: "sql-0", Err: errors.New("x509: unknown authority")}), KindCertificateNotTrusted},
+		// go-mssqldb formats the TDS 7.x handshake error with %v.
+		{"certificate not trusted, flattened", fmt.Errorf("TLS Handshake failed: %v", &CertificateError{Name: "sql-0", Err: errors.New("x509: unknown authority")}), KindCertificateNotTrusted},
 		// The guard fails the driver's read of the connection: wrapped
 		// like a network error, it is still not "unreachable".
 		{"login not encrypted in a read error", fmt.Errorf("unable to open tcp connection: %w",

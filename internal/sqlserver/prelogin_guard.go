@@ -64,7 +64,7 @@ func (e *LoginEncryptionError) Error() string {
 	}
 	mode := e.Mode
 	if mode == "" {
-		mode = EncryptOptional
+		mode = EncryptMandatory
 	}
 	var why string
 	if e.Answer == PreloginEncryptNotSup {
@@ -88,7 +88,7 @@ func (e *LoginEncryptionError) Is(target error) bool { return target == ErrLogin
 //   - Disable: always allowed; the user chose plaintext.
 //   - Strict: always allowed; TLS is set up before PRELOGIN, so every answer
 //     arrives over TLS and the login is encrypted.
-//   - Optional (and ""), Mandatory: ENCRYPT_NOT_SUP is refused (the driver
+//   - Optional, Mandatory (and ""): ENCRYPT_NOT_SUP is refused (the driver
 //     would send the login in clear in Optional mode); ENCRYPT_OFF, ENCRYPT_ON
 //     and ENCRYPT_REQ are allowed (the driver encrypts at least the login;
 //     in Mandatory mode the driver itself refuses ENCRYPT_OFF, which would

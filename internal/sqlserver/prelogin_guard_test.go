@@ -104,7 +104,7 @@ func TestLoginEncryptionDecision(t *testing.T) {
 func TestLoginEncryptionErrorText(t *testing.T) {
 	err := &LoginEncryptionError{Mode: "", Answer: PreloginEncryptNotSup, Address: "10.0.0.5:1433"}
 	want := "SQL Server at 10.0.0.5:1433 does not support encryption (PRELOGIN answer ENCRYPT_NOT_SUP): " +
-		"refusing to send the login and password unencrypted with tls mode Optional; " +
+		"refusing to send the login and password unencrypted with tls mode Mandatory; " +
 		"set spec.sqlServer.tls.mode: Disable explicitly to allow a cleartext login"
 	if err.Error() != want {
 		t.Fatalf("got  %q\nwant %q", err.Error(), want)

@@ -1,6 +1,7 @@
 package envtest_test
 
 import (
+	"fmt"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -123,6 +124,19 @@ var _ = Describe("API validation", func() {
 			set("spec.logShipping.logBackupInterval", "1s"), "logBackupInterval must be between 10s and 24h"),
 		Entry("unknown TLS mode", minimalSQLGroup,
 			set("spec.sqlServer.tls", map[string]any{"mode": "true"}), `Unsupported value: "true"`),
+		Entry("trustServerCertificate with Strict", minimalSQLGroup,
+			set("spec.sqlServer.tls", map[string]any{"mode": "Strict", "trustServerCertificate": true}),
+			"tls.trustServerCertificate cannot be used with tls.mode Strict"),
+		Entry("trustServerCertificate with a CA", minimalSQLGroup,
+			set("spec.sqlServer.tls", map[string]any{"trustServerCertificate": true, "caSecretRef": map[string]any{"name": "ca"}}),
+			"tls.trustServerCertificate skips the verification tls.caSecretRef is for"),
+		Entry("certificate settings with Disable", minimalSQLGroup,
+			set("spec.sqlServer.tls", map[string]any{"mode": "Disable", "caSecretRef": map[string]any{"name": "ca"}}),
+			"tls.mode Disable sends everything in clear"),
+		Entry("hostNameInCertificate that is not a name", minimalSQLGroup,
+			set("spec.sqlServer.tls", map[string]any{"hostNameInCertificate": "sql_0.example.com"}), "spec.sqlServer.tls.hostNameInCertificate"),
+		Entry("empty hostNameInCertificate", minimalSQLGroup,
+			set("spec.sqlServer.tls", map[string]any{"hostNameInCertificate": ""}), "spec.sqlServer.tls.hostNameInCertificate"),
 		Entry("read-only Service with the same name", minimalGroup,
 			set("spec.routing", map[string]any{"service": map[string]any{"name": "db"}, "readOnlyService": map[string]any{"name": "db"}}),
 			"routing.readOnlyService must name a different Service"),
@@ -262,6 +276,20 @@ var _ = Describe("API validation", func() {
 	It("accepts the minimal manifests the table starts from", func() {
 		for _, m := range []string{minimalGroup, minimalSQLGroup, minimalBackupTarget, minimalRestoreSchedule} {
 			Expect(k8sClient.Create(ctx, objectFromYAML(m), dryRunAll)).To(Succeed(), m)
+		}
+	})
+
+	It("accepts the TLS settings that make sense together", func() {
+		for _, tls := range []map[string]any{
+			{"mode": "Mandatory", "caSecretRef": map[string]any{"name": "ca"}, "hostNameInCertificate": "sql.shop.svc"},
+			{"mode": "Strict", "caSecretRef": map[string]any{"name": "ca"}},
+			{"mode": "Optional", "trustServerCertificate": true},
+			{"mode": "Mandatory", "hostNameInCertificate": "10.0.0.5"},
+			{"mode": "Disable"},
+		} {
+			obj := objectFromYAML(minimalSQLGroup)
+			set("spec.sqlServer.tls", tls)(obj.Object)
+			Expect(k8sClient.Create(ctx, obj, dryRunAll)).To(Succeed(), fmt.Sprint(tls))
 		}
 	})
 

@@ -687,10 +687,16 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: caSecretRef
       type:
         namedType: com.github.understudy-dev.understudy.api.v1alpha1.SecretReference
+    - name: hostNameInCertificate
+      type:
+        scalar: string
     - name: mode
       type:
         namedType: com.github.understudy-dev.understudy.api.v1alpha1.SQLServerEncryption
-      default: Optional
+      default: Mandatory
+    - name: trustServerCertificate
+      type:
+        scalar: boolean
 - name: com.github.understudy-dev.understudy.api.v1alpha1.SecretKeySelector
   map:
     fields:

@@ -9,12 +9,29 @@ import (
 // SQLServerTLSApplyConfiguration represents a declarative configuration of the SQLServerTLS type for use
 // with apply.
 //
-// SQLServerTLS configures encryption of SQL Server connections.
+// SQLServerTLS configures encryption of SQL Server connections. By default the whole connection is
+// encrypted and the server certificate is verified against the CA of caSecretRef (else the
+// operator's system roots) and the member's name: its address.host, else
+// <pod hostname>.<pod subdomain>.<namespace>.svc for a pod with a subdomain (a StatefulSet pod
+// behind its headless Service; the pod is dialed at its IP), else the pod IP. A connection that
+// would send the password in clear (a server answering that it cannot encrypt) is refused unless
+// mode is Disable.
 type SQLServerTLSApplyConfiguration struct {
-	// Mode of encryption: Disable, Optional (login only), Mandatory or Strict.
+	// Mode of encryption: Mandatory (the whole connection, the default), Strict (TDS 8, SQL Server
+	// 2022), Optional (the login only) or Disable (nothing, the password in clear).
 	Mode *apiv1alpha1.SQLServerEncryption `json:"mode,omitempty"`
-	// CASecretRef names a Secret with key `ca.crt` that signs the servers' certificates.
+	// CASecretRef names a Secret with key `ca.crt` (PEM) holding the CA that signs the servers'
+	// certificates; without it the operator image's system roots are used.
 	CASecretRef *SecretReferenceApplyConfiguration `json:"caSecretRef,omitempty"`
+	// HostNameInCertificate is the DNS name (or IP address) every member's certificate must carry,
+	// checked instead of the member's own name (its address.host, or <pod>.<service>.<namespace>.svc
+	// for a StatefulSet pod). For members sharing one certificate issued for a common name.
+	HostNameInCertificate *string `json:"hostNameInCertificate,omitempty"`
+	// TrustServerCertificate skips verifying the server certificate. LAB USE ONLY: the connection is
+	// encrypted but anyone on the network path can present any certificate, read the password and
+	// impersonate the server. Not allowed with mode Strict or with caSecretRef; use caSecretRef
+	// with a certificate issued for the members' names instead.
+	TrustServerCertificate *bool `json:"trustServerCertificate,omitempty"`
 }
 
 // SQLServerTLSApplyConfiguration constructs a declarative configuration of the SQLServerTLS type for use with
@@ -36,5 +53,21 @@ func (b *SQLServerTLSApplyConfiguration) WithMode(value apiv1alpha1.SQLServerEnc
 // If called multiple times, the CASecretRef field is set to the value of the last call.
 func (b *SQLServerTLSApplyConfiguration) WithCASecretRef(value *SecretReferenceApplyConfiguration) *SQLServerTLSApplyConfiguration {
 	b.CASecretRef = value
+	return b
+}
+
+// WithHostNameInCertificate sets the HostNameInCertificate field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the HostNameInCertificate field is set to the value of the last call.
+func (b *SQLServerTLSApplyConfiguration) WithHostNameInCertificate(value string) *SQLServerTLSApplyConfiguration {
+	b.HostNameInCertificate = &value
+	return b
+}
+
+// WithTrustServerCertificate sets the TrustServerCertificate field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the TrustServerCertificate field is set to the value of the last call.
+func (b *SQLServerTLSApplyConfiguration) WithTrustServerCertificate(value bool) *SQLServerTLSApplyConfiguration {
+	b.TrustServerCertificate = &value
 	return b
 }
