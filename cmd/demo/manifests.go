@@ -18,6 +18,7 @@ const (
 	databaseName = "Sales"
 	serviceName  = "sales-sql"
 	secretName   = "sales-sql-login"
+	caSecretName = "sales-sql-ca"
 	targetName   = "shared-backups"
 
 	logInterval     = 10 * time.Second
@@ -36,6 +37,12 @@ func selectorFor(member string) map[string]string {
 func loginSecret() *corev1.Secret {
 	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: secretName},
 		StringData: map[string]string{"username": "sa", "password": mssqlsim.DefaultSAPassword}}
+}
+
+// caSecret holds the CA that signs the members' certificates, under the key the operator reads.
+func caSecret(caPEM []byte) *corev1.Secret {
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: caSecretName},
+		Data: map[string][]byte{"ca.crt": caPEM}}
 }
 
 func backupTarget(dir string) *v1alpha1.BackupTarget {
@@ -61,7 +68,8 @@ func failoverGroup(ds1, ds2 *sqlMember) *v1alpha1.FailoverGroup {
 				PeriodSeconds: probePeriod, TimeoutSeconds: 1, FailureThreshold: failureThresh, SuccessThreshold: 1},
 			Failover: v1alpha1.FailoverPolicy{LeaseDurationSeconds: leaseSeconds},
 			SQLServer: &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: secretName}, Port: 1433,
-				Databases: []v1alpha1.DatabaseName{databaseName}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}},
+				Databases: []v1alpha1.DatabaseName{databaseName}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionMandatory,
+					CASecretRef: &v1alpha1.SecretReference{Name: caSecretName}}},
 			LogShipping: &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: targetName},
 				LogBackupInterval: v1alpha1.NewDuration(logInterval), FullBackupSchedule: "0 2 * * *"},
 			Routing: &v1alpha1.Routing{Service: &v1alpha1.RoutedService{Name: serviceName,

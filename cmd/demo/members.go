@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,20 +19,26 @@ import (
 
 // sqlMember is one SQL Server instance of the demo: the project's TDS simulator (test/mssqlsim,
 // not SQL Server) listening on a loopback port, with its data in the demo's temporary directory.
+// It encrypts as a SQL Server configured with mssql-conf network.tlscert/tlskey and
+// network.forceencryption=1 would, with a certificate for memberHost signed by the demo's CA.
 type sqlMember struct {
 	name     string // member name in the FailoverGroup (ds1)
 	instance string // @@SERVERNAME (DS1)
 	dataDir  string
 	addr     string // fixed after the first start, so a restart comes back on the same port
+	pki      mssqlsim.TestPKI
 	srv      *mssqlsim.Server
 }
 
-func startMember(name, instance, root string) (*sqlMember, error) {
+// memberHost is the DNS name members are dialed by and their certificate is issued for.
+const memberHost = "localhost"
+
+func startMember(name, instance, root string, pki mssqlsim.TestPKI) (*sqlMember, error) {
 	dir := filepath.Join(root, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	m := &sqlMember{name: name, instance: instance, dataDir: dir, addr: "127.0.0.1:0"}
+	m := &sqlMember{name: name, instance: instance, dataDir: dir, addr: "127.0.0.1:0", pki: pki}
 	if err := m.start(context.Background()); err != nil {
 		return nil, err
 	}
@@ -45,7 +52,8 @@ func (m *sqlMember) start(ctx context.Context) error {
 	var srv *mssqlsim.Server
 	err := waitFor(ctx, 10*time.Second, 100*time.Millisecond, "the listen address "+m.addr, func() (bool, error) {
 		var err error
-		srv, err = mssqlsim.Start(mssqlsim.Options{Addr: m.addr, DataDir: m.dataDir, InstanceName: m.instance})
+		srv, err = mssqlsim.Start(mssqlsim.Options{Addr: m.addr, DataDir: m.dataDir, InstanceName: m.instance,
+			TLS: mssqlsim.TLSOptions{CertFile: m.pki.CertFile, KeyFile: m.pki.KeyFile, ForceEncryption: true}})
 		return err == nil, err
 	})
 	if err != nil {
@@ -74,11 +82,9 @@ func (m *sqlMember) Close() error {
 	return err
 }
 
-// Host and Port are where the FailoverGroup's member address points.
-func (m *sqlMember) Host() string {
-	h, _, _ := net.SplitHostPort(m.addr)
-	return h
-}
+// Host and Port are where the FailoverGroup's member address points: a DNS name in the member's
+// certificate, not the IP address it listens on.
+func (m *sqlMember) Host() string { return memberHost }
 
 func (m *sqlMember) Port() int32 {
 	_, p, _ := net.SplitHostPort(m.addr)
@@ -92,7 +98,7 @@ func (m *sqlMember) open(database string, keepIdle bool) (*sql.DB, error) {
 	if m.srv == nil {
 		return nil, errors.New(m.name + " is not running")
 	}
-	db, err := sql.Open("sqlserver", m.srv.SADSN(database))
+	db, err := sql.Open("sqlserver", m.dsn(database))
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +106,16 @@ func (m *sqlMember) open(database string, keepIdle bool) (*sql.DB, error) {
 		db.SetMaxIdleConns(0)
 	}
 	return db, nil
+}
+
+// dsn is a go-mssqldb connection string as sa, encrypted and verified against the demo's CA (the
+// instance forces encryption).
+func (m *sqlMember) dsn(database string) string {
+	q := url.Values{"database": {database}, "encrypt": {"true"}, "certificate": {m.pki.CAFile},
+		"hostnameincertificate": {memberHost}}
+	u := url.URL{Scheme: "sqlserver", User: url.UserPassword("sa", m.srv.SAPassword()),
+		Host: net.JoinHostPort(memberHost, strconv.Itoa(int(m.Port()))), RawQuery: q.Encode()}
+	return u.String()
 }
 
 // createSalesDatabase creates the application's database and table on the first primary.

@@ -16,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/test/envtestutil"
+	"github.com/understudy-dev/understudy/test/mssqlsim"
 )
 
 // Options configure Run.
@@ -38,6 +39,7 @@ type demo struct {
 	tables   *tables
 	ds1, ds2 *sqlMember
 	backups  string
+	caPEM    []byte  // the demo CA, which signs both members' certificates
 	writer1  *writer // the application during the failover
 
 	cleanups []cleanup
@@ -157,12 +159,20 @@ func (d *demo) startControlPlane(ctx context.Context) error {
 // 2. Two SQL Server instances and the shared backup directory.
 func (d *demo) startMembers(ctx context.Context) error {
 	d.n.Step("Two SQL Server instances (mssqlsim, the project's TDS simulator) and a shared backup directory")
-	var err error
-	if d.ds1, err = startMember("ds1", "DS1", d.root); err != nil {
+	pkiDir := filepath.Join(d.root, "pki")
+	if err := os.MkdirAll(pkiDir, 0o700); err != nil {
+		return err
+	}
+	pki, err := mssqlsim.WriteTestPKI(pkiDir, memberHost)
+	if err != nil {
+		return err
+	}
+	d.caPEM = pki.CAPEM
+	if d.ds1, err = startMember("ds1", "DS1", d.root, pki); err != nil {
 		return err
 	}
 	d.onCleanup("closed ds1", func() error { return d.ds1.Close() })
-	if d.ds2, err = startMember("ds2", "DS2", d.root); err != nil {
+	if d.ds2, err = startMember("ds2", "DS2", d.root, pki); err != nil {
 		return err
 	}
 	d.onCleanup("closed ds2", func() error { return d.ds2.Close() })
@@ -176,6 +186,8 @@ func (d *demo) startMembers(ctx context.Context) error {
 	d.n.Say("ds1 = %s (data %s): CREATE DATABASE [Sales]; CREATE TABLE dbo.Orders (id INT, note NVARCHAR(100))", d.ds1.addr, d.ds1.dataDir)
 	d.n.Say("ds2 = %s (data %s): empty; log shipping will seed it", d.ds2.addr, d.ds2.dataDir)
 	d.n.Say("shared backup directory: %s", d.backups)
+	d.n.Say("TLS: both encrypt with a certificate for %s signed by a demo CA (%s) and force encryption, "+
+		"as mssql-conf network.tlscert/tlskey and network.forceencryption=1 set up SQL Server", memberHost, pki.CAFile)
 	return nil
 }
 
@@ -186,9 +198,9 @@ func (d *demo) applyGroup(ctx context.Context) error {
 	d.n.Cmd("kubectl apply -f - <<EOF")
 	d.n.Block(manifest(fg.TypeMeta, fg.ObjectMeta, fg.Spec) + "---\n" + manifest(bt.TypeMeta, bt.ObjectMeta, bt.Spec) +
 		"---\n" + manifest(rs.TypeMeta, rs.ObjectMeta, rs.Spec) + "EOF")
-	d.n.Say("(and a Secret %s with the sa login)", secretName)
+	d.n.Say("(and a Secret %s with the sa login, a Secret %s with the CA as ca.crt)", secretName, caSecretName)
 	applied := time.Now()
-	for _, obj := range []client.Object{loginSecret(), bt, fg, rs} {
+	for _, obj := range []client.Object{loginSecret(), caSecret(d.caPEM), bt, fg, rs} {
 		if err := d.cl.client.Create(ctx, obj); err != nil {
 			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
 		}
