@@ -18,7 +18,8 @@ type SQLServerSpecApplyConfiguration struct {
 	Port *int32 `json:"port,omitempty"`
 	// Databases to protect: 1 to 50 user databases.
 	Databases []apiv1alpha1.DatabaseName `json:"databases,omitempty"`
-	// TLS settings of the connections.
+	// TLS settings of the connections. Without them the whole connection is encrypted (Mandatory) and
+	// the certificate is verified against the system roots and each member's name.
 	TLS *SQLServerTLSApplyConfiguration `json:"tls,omitempty"`
 }
 
