@@ -131,12 +131,13 @@ func (s *Shipper) backupDatabase(ctx context.Context, primary *sqlserver.Client,
 	if err != nil {
 		return fail(err)
 	}
-	if err := primary.EnsureDirectory(ctx, dir); err != nil {
+	denied, err := ensureDirectory(ctx, primary, dir)
+	if err != nil {
 		return fail(err)
 	}
 	var results []BackupResult
 	if fullDue {
-		r := s.backup(ctx, primary, db, sqlserver.BackupFull, st.LastLogBackupLSN, now, used, reason)
+		r := withDenied(s.backup(ctx, primary, db, sqlserver.BackupFull, st.LastLogBackupLSN, now, used, reason), denied)
 		results = append(results, r)
 		if r.Err != nil {
 			return results
@@ -147,7 +148,7 @@ func (s *Shipper) backupDatabase(ctx context.Context, primary *sqlserver.Client,
 		if sqlserver.IsKind(r.Err, sqlserver.KindNoFullBackup) && !fullDue {
 			r = s.backup(ctx, primary, db, sqlserver.BackupFull, st.LastLogBackupLSN, now, used, ReasonLogChain)
 		}
-		results = append(results, r)
+		results = append(results, withDenied(r, denied))
 	}
 	return results
 }

@@ -46,8 +46,9 @@ func (s *Shipper) backupAt(ctx context.Context, c *sqlserver.Client, db string, 
 	} else {
 		dir, err = s.Target.Dir(db)
 	}
+	var denied error
 	if err == nil {
-		err = c.EnsureDirectory(ctx, dir)
+		denied, err = ensureDirectory(ctx, c, dir)
 	}
 	if err != nil {
 		r.Err = err
@@ -72,7 +73,7 @@ func (s *Shipper) backupAt(ctx context.Context, c *sqlserver.Client, db string, 
 	}
 	if err != nil {
 		r.Err = err
-		return r
+		return withDenied(r, denied)
 	}
 	if salvage {
 		// Salvage files are not part of the chain: not catalogued.

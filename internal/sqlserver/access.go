@@ -15,7 +15,7 @@ func (c *Client) SetSingleUser(ctx context.Context, db string) error {
 		return fmt.Errorf("set single user: %w", err)
 	}
 	if err := c.exec(ctx, "ALTER DATABASE "+quoted+" SET SINGLE_USER WITH ROLLBACK IMMEDIATE"); err != nil {
-		return fmt.Errorf("set database %s single user: %w", db, err)
+		return fmt.Errorf("set database %s single user: %w", db, permissionDenied(err, "ALTER DATABASE "+quoted+" SET SINGLE_USER", needAlterDatabase, errNumAlterDatabaseDenied))
 	}
 	return nil
 }
@@ -27,7 +27,7 @@ func (c *Client) SetMultiUser(ctx context.Context, db string) error {
 		return fmt.Errorf("set multi user: %w", err)
 	}
 	if err := c.exec(ctx, "ALTER DATABASE "+quoted+" SET MULTI_USER"); err != nil {
-		return fmt.Errorf("set database %s multi user: %w", db, err)
+		return fmt.Errorf("set database %s multi user: %w", db, permissionDenied(err, "ALTER DATABASE "+quoted+" SET MULTI_USER", needAlterDatabase, errNumAlterDatabaseDenied))
 	}
 	return nil
 }
@@ -52,7 +52,7 @@ func (c *Client) DisconnectSessions(ctx context.Context, db string) (int, error)
 		// KILL takes no parameter; id is an integer read from the server.
 		err := c.exec(ctx, fmt.Sprintf("KILL %d", id))
 		if err != nil && !HasErrorNumber(err, errNumKillUnknownSession) {
-			return killed, fmt.Errorf("disconnect sessions of %s: kill session %d: %w", db, id, err)
+			return killed, fmt.Errorf("disconnect sessions of %s: kill session %d: %w", db, id, permissionDenied(err, "KILL", needAlterConnection))
 		}
 		if err == nil {
 			killed++
@@ -83,7 +83,7 @@ func (c *Client) sessionsUsing(ctx context.Context, db string) ([]int64, error) 
 	if err := c.query(ctx, collect, `SELECT l.request_session_id FROM sys.dm_tran_locks l
 	    JOIN sys.dm_exec_sessions s ON s.session_id = l.request_session_id
 	    WHERE l.resource_database_id = DB_ID(@p1) AND s.is_user_process = 1 AND l.request_session_id <> @@SPID`, db); err != nil {
-		return nil, fmt.Errorf("sessions holding locks in the database (sys.dm_tran_locks): %w", err)
+		return nil, fmt.Errorf("sessions holding locks in the database (sys.dm_tran_locks): %w", permissionDenied(err, "SELECT FROM sys.dm_tran_locks", needViewServerState))
 	}
 	return spids, nil
 }

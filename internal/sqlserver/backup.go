@@ -57,7 +57,7 @@ func (c *Client) BackupDatabase(ctx context.Context, db, path string, opts Backu
 		return fmt.Errorf("backup database %s: %w", db, err)
 	}
 	if err := c.execBackupRestore(ctx, "BACKUP DATABASE "+quoted+" TO DISK = @p1"+opts.withClause(), path); err != nil {
-		return fmt.Errorf("backup database %s to %s: %w", db, path, err)
+		return fmt.Errorf("backup database %s to %s: %w", db, path, permissionDenied(err, "BACKUP DATABASE "+quoted, needBackup))
 	}
 	return nil
 }
@@ -75,7 +75,7 @@ func (c *Client) BackupLog(ctx context.Context, db, path string, opts BackupOpti
 		return fmt.Errorf("backup log %s: %w", db, err)
 	}
 	if err := c.execBackupRestore(ctx, "BACKUP LOG "+quoted+" TO DISK = @p1"+opts.withClause(), path); err != nil {
-		return fmt.Errorf("backup log %s to %s: %w", db, path, err)
+		return fmt.Errorf("backup log %s to %s: %w", db, path, permissionDenied(err, "BACKUP LOG "+quoted, needBackup))
 	}
 	return nil
 }
@@ -101,6 +101,7 @@ func (c *Client) EnsureFullRecovery(ctx context.Context, db string) (previous st
 		return RecoveryFull, nil
 	}
 	if err := c.exec(ctx, "ALTER DATABASE "+quoted+" SET RECOVERY FULL"); err != nil {
+		err = permissionDenied(err, "ALTER DATABASE "+quoted+" SET RECOVERY FULL", needAlterDatabase, errNumAlterDatabaseDenied)
 		return st.RecoveryModel, fmt.Errorf("ensure full recovery of %s (was %s): %w", db, st.RecoveryModel, err)
 	}
 	return st.RecoveryModel, nil

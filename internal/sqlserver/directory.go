@@ -15,7 +15,7 @@ func (c *Client) EnsureDirectory(ctx context.Context, dir string) error {
 		return fmt.Errorf("create directory: %w", err)
 	}
 	if err := c.exec(ctx, "EXEC master.sys.xp_create_subdir @p1", dir); err != nil {
-		return fmt.Errorf("create directory %s on %s: %w", dir, c.Address(), err)
+		return fmt.Errorf("create directory %s on %s: %w", dir, c.Address(), permissionDenied(err, "EXEC master.sys.xp_create_subdir", needCreateSubdir))
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func (c *Client) ReadHeader(ctx context.Context, path string) ([]BackupHeader, e
 		return nil
 	}, "RESTORE HEADERONLY FROM DISK = @p1", path)
 	if err != nil {
-		return nil, fmt.Errorf("read backup header of %s: %w", path, err)
+		return nil, fmt.Errorf("read backup header of %s: %w", path, permissionDenied(err, "RESTORE HEADERONLY", needDBCreator))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("read backup header of %s: no backup set", path)
@@ -190,7 +190,7 @@ func (c *Client) FileListAt(ctx context.Context, path string, position int) ([]B
 		return nil
 	}, "RESTORE FILELISTONLY FROM DISK = @p1 WITH FILE = @p2", path, int64(position))
 	if err != nil {
-		return nil, fmt.Errorf("read backup file list of %s: %w", path, err)
+		return nil, fmt.Errorf("read backup file list of %s: %w", path, permissionDenied(err, "RESTORE FILELISTONLY", needDBCreator))
 	}
 	return out, nil
 }

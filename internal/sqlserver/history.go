@@ -50,7 +50,7 @@ func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) 
 		return nil
 	}, `SELECT rh.backup_set_id FROM msdb.dbo.restorehistory rh WHERE rh.restore_date >= @p1`, sinceParam)
 	if err != nil {
-		return nil, fmt.Errorf("backup history of %s on %s: restore history: %w", db, c.Address(), err)
+		return nil, fmt.Errorf("backup history of %s on %s: restore history: %w", db, c.Address(), permissionDenied(err, "SELECT FROM msdb.dbo.restorehistory", needBackupHistory))
 	}
 	var out []BackupRecord
 	err = c.query(ctx, func(r *sql.Rows) error {
@@ -103,7 +103,7 @@ func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) 
 	    WHERE bs.database_name = @p1 AND bs.backup_finish_date >= @p2 AND bs.type IN ('D', 'L')
 	    ORDER BY bs.backup_finish_date, bs.backup_set_id`, db, sinceParam)
 	if err != nil {
-		return nil, fmt.Errorf("backup history of %s on %s: %w", db, c.Address(), err)
+		return nil, fmt.Errorf("backup history of %s on %s: %w", db, c.Address(), permissionDenied(err, "SELECT FROM msdb.dbo.backupset", needBackupHistory))
 	}
 	return out, nil
 }

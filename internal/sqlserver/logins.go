@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -94,9 +95,16 @@ func scanLogin(r *sql.Rows) (Login, error) {
 }
 
 // Logins returns the SQL logins of the instance except sa and the
-// ##...## system logins.
+// ##...## system logins. Without ALTER ANY LOGIN SQL Server shows a login
+// only itself, and without VIEW ANY CRYPTOGRAPHICALLY SECURED DEFINITION
+// (CONTROL SERVER before SQL Server 2022) every password_hash is NULL:
+// both are a *PermissionError rather than a short or unusable list.
 func (c *Client) Logins(ctx context.Context) ([]Login, error) {
+	if err := c.checkLoginsVisible(ctx); err != nil {
+		return nil, fmt.Errorf("list logins on %s: %w", c.Address(), err)
+	}
 	var out []Login
+	hidden := 0
 	err := c.query(ctx, func(r *sql.Rows) error {
 		l, err := scanLogin(r)
 		if err != nil {
@@ -106,13 +114,37 @@ func (c *Client) Logins(ctx context.Context) ([]Login, error) {
 			(strings.HasPrefix(l.Name, "##") && strings.HasSuffix(l.Name, "##")) {
 			return nil
 		}
+		if l.PasswordHash == nil {
+			hidden++
+		}
 		out = append(out, l)
 		return nil
 	}, `SELECT `+loginColumns+` FROM sys.sql_logins ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list logins on %s: %w", c.Address(), err)
 	}
+	if hidden > 0 {
+		return nil, fmt.Errorf("list logins on %s: %w", c.Address(), &PermissionError{
+			Statement: "SELECT password_hash FROM sys.sql_logins", Permission: needPasswordHashes,
+			Err: fmt.Errorf("the password hash of %d of %d logins is NULL", hidden, len(out)),
+		})
+	}
 	return out, nil
+}
+
+// checkLoginsVisible fails with a *PermissionError unless the login holds
+// ALTER ANY LOGIN (HAS_PERMS_BY_NAME: 1 as sysadmin too).
+func (c *Client) checkLoginsVisible(ctx context.Context) error {
+	var has sql.NullInt64
+	if err := c.query(ctx, func(r *sql.Rows) error { return r.Scan(&has) },
+		`SELECT HAS_PERMS_BY_NAME(NULL, NULL, N'ALTER ANY LOGIN')`); err != nil {
+		return err
+	}
+	if has.Valid && has.Int64 == 1 {
+		return nil
+	}
+	return &PermissionError{Statement: "SELECT FROM sys.sql_logins", Permission: needLoginsVisibility,
+		Err: errors.New("HAS_PERMS_BY_NAME(NULL, NULL, 'ALTER ANY LOGIN') is not 1: SQL Server would list only the operator's own login")}
 }
 
 // LoginChange is what EnsureLogin did.
@@ -191,7 +223,7 @@ func (c *Client) EnsureLogin(ctx context.Context, l Login) (LoginChange, error) 
 	// A server message may quote the statement: keep the hash out of it.
 	run := func(what, stmt string) error {
 		if err := c.exec(ctx, stmt); err != nil {
-			return fmt.Errorf("%s login %s on %s: %w", what, l.Name, c.Address(), redactSecret(err, hash))
+			return fmt.Errorf("%s login %s on %s: %w", what, l.Name, c.Address(), loginPermissionDenied(redactSecret(err, hash), stmt))
 		}
 		return nil
 	}

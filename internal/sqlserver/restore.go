@@ -143,7 +143,7 @@ func (c *Client) RestoreDatabase(ctx context.Context, db, path string, opts Rest
 	}
 	with, args := opts.withClause([]any{path})
 	if err := c.execBackupRestore(ctx, "RESTORE DATABASE "+quoted+" FROM DISK = @p1"+with, args...); err != nil {
-		return fmt.Errorf("restore database %s from %s (%s): %w", db, path, opts.Mode, err)
+		return fmt.Errorf("restore database %s from %s (%s): %w", db, path, opts.Mode, permissionDenied(err, "RESTORE DATABASE "+quoted, needDBCreator))
 	}
 	return nil
 }
@@ -165,7 +165,7 @@ func (c *Client) RestoreLog(ctx context.Context, db, path string, opts RestoreOp
 	}
 	with, args := opts.withClause([]any{path})
 	if err := c.execBackupRestore(ctx, "RESTORE LOG "+quoted+" FROM DISK = @p1"+with, args...); err != nil {
-		return fmt.Errorf("restore log %s from %s (%s): %w", db, path, opts.Mode, err)
+		return fmt.Errorf("restore log %s from %s (%s): %w", db, path, opts.Mode, permissionDenied(err, "RESTORE LOG "+quoted, needDBCreator))
 	}
 	return nil
 }
@@ -180,7 +180,7 @@ func (c *Client) Recover(ctx context.Context, db string) error {
 	}
 	err = c.execBackupRestore(ctx, "RESTORE DATABASE "+quoted+" WITH RECOVERY")
 	if err != nil && Classify(err) != KindAlreadyRecovered {
-		return fmt.Errorf("recover database %s: %w", db, err)
+		return fmt.Errorf("recover database %s: %w", db, permissionDenied(err, "RESTORE DATABASE "+quoted+" WITH RECOVERY", needDBCreator))
 	}
 	return nil
 }

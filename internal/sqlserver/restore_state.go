@@ -103,7 +103,7 @@ func (c *Client) lastRestore(ctx context.Context, db string, rs *RestoreState) e
 	if err != nil {
 		return err
 	}
-	return c.query(ctx, func(r *sql.Rows) error {
+	err = c.query(ctx, func(r *sql.Rows) error {
 		var restoredAt, finished sql.NullTime
 		var typ, file, last sql.NullString
 		var zone sql.NullInt64
@@ -126,4 +126,5 @@ func (c *Client) lastRestore(ctx context.Context, db string, rs *RestoreState) e
 	    JOIN msdb.dbo.backupmediafamily bmf ON bmf.media_set_id = bs.media_set_id
 	    WHERE rh.destination_database_name = @p1
 	    ORDER BY rh.restore_history_id DESC`, db)
+	return permissionDenied(err, "SELECT FROM msdb.dbo.restorehistory", needBackupHistory)
 }
