@@ -8,17 +8,17 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/understudy-dev/understudy/internal/sqlserver"
+	"github.com/understudy-dev/understudy/test/sqlcmd"
 )
 
 // The least-privilege login of config/samples/sqlserver-operator-login.sql
 // and sqlserver-operator-database.sql, run as they are shipped (the way
-// sqlcmd runs them) against two simulators, each of which has the
+// sqlcmd runs them: test/sqlcmd) against two simulators, each of which has the
 // permission model of SQL Server for the operator's statements.
 
 const (
@@ -28,13 +28,9 @@ const (
 	databaseScript   = "sqlserver-operator-database.sql"
 )
 
-// sqlcmdVariable is a sqlcmd scripting variable reference, $(NAME).
-var sqlcmdVariable = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
-
-// runScript runs config/samples/<name> on pool as sqlcmd -b does: $(VAR)
-// replaced from vars (an unknown variable fails the test), batches split
-// at GO lines, on one connection, stopping at the first error. A
-// non-comment line containing drop (exactly one must) is left out.
+// runScript runs config/samples/<name> on pool as sqlcmd -b does
+// (test/sqlcmd), with the variables vars. A non-comment line containing
+// drop (exactly one must) is left out.
 func runScript(t *testing.T, pool *sql.DB, name string, vars map[string]string, drop string) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "config", "samples", name))
@@ -48,13 +44,7 @@ func runScript(t *testing.T, pool *sql.DB, name string, vars map[string]string, 
 			dropped++
 			continue
 		}
-		kept = append(kept, sqlcmdVariable.ReplaceAllStringFunc(line, func(ref string) string {
-			v, ok := vars[sqlcmdVariable.FindStringSubmatch(ref)[1]]
-			if !ok {
-				t.Fatalf("%s: scripting variable %s is not defined", name, ref)
-			}
-			return v
-		}))
+		kept = append(kept, line)
 	}
 	if drop != "" && dropped != 1 {
 		t.Fatalf("%s: %d statements contain %q, want 1", name, dropped, drop)
@@ -65,18 +55,9 @@ func runScript(t *testing.T, pool *sql.DB, name string, vars map[string]string, 
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var batch []string
-	for _, line := range append(kept, "GO") {
-		if !strings.EqualFold(strings.TrimSpace(line), "GO") {
-			batch = append(batch, line)
-			continue
-		}
-		if text := strings.Join(batch, "\n"); strings.TrimSpace(text) != "" {
-			if _, err := conn.ExecContext(ctx, text); err != nil {
-				t.Fatalf("%s: batch\n%s\nfailed: %v", name, text, err)
-			}
-		}
-		batch = nil
+	lookup := func(n string) (string, bool) { v, ok := vars[n]; return v, ok }
+	if err := sqlcmd.Run(ctx, conn, strings.Join(kept, "\n"), lookup); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 }
 

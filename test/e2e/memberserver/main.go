@@ -1,6 +1,6 @@
 // Command memberserver is the workload of the end-to-end tests (test/e2e), packed into the image
 // understudy-e2e-member:e2e by hack/local-cluster.sh (the SQL scenario's members run the simulator
-// image understudy-e2e-mssqlsim:e2e). It has four modes:
+// image understudy-e2e-mssqlsim:e2e). It has five modes:
 //
 //	memberserver serve      HTTP on :8080; every request is answered with "<MEMBER_NAME> <POD_NAME>\n",
 //	                        so a client going through the routed Service can tell which member it
@@ -12,6 +12,8 @@
 //	                        returns every recorded delivery as JSON.
 //	memberserver sqlinit    creates database $SQL_DATABASE (default Sales) and dbo.Orders on the
 //	                        server at $SQL_ADDR, once, and exits (see sql.go for the variables).
+//	memberserver sqlscript  runs the T-SQL scripts $SQL_SCRIPTS on the server at $SQL_ADDR as sqlcmd -b
+//	                        would, variables from the environment (sqlscript.go), and exits.
 //	memberserver writer     the SQL scenario's application: inserts a row every $WRITE_PACE (20ms)
 //	                        through the Service $SQL_SERVICE with go-mssqldb and reconnects after any
 //	                        error; GET /stats lists every acknowledged insert (id, time, server) and
@@ -57,6 +59,11 @@ func main() {
 			log.Fatal(err)
 		}
 		return
+	case "sqlscript":
+		if err := runSQLScript(context.Background()); err != nil {
+			log.Fatal(err)
+		}
+		return
 	case "writer":
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
@@ -69,7 +76,7 @@ func main() {
 	case "webhook":
 		h = webhookHandler([]byte(os.Getenv("WEBHOOK_SECRET")))
 	default:
-		log.Fatalf("unknown mode %q (want serve, webhook, sqlinit or writer)", mode)
+		log.Fatalf("unknown mode %q (want serve, webhook, sqlinit, sqlscript or writer)", mode)
 	}
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
