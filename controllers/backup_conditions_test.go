@@ -61,3 +61,20 @@ func TestForeignLogBackupsCondition(t *testing.T) {
 		t.Fatalf("foreign backups: %+v\nwant message %q", found, want)
 	}
 }
+
+func TestLogGrowthCondition(t *testing.T) {
+	g := &v1alpha1.FailoverGroup{ObjectMeta: metav1.ObjectMeta{Generation: 3},
+		Spec: v1alpha1.FailoverGroupSpec{LogShipping: &v1alpha1.LogShippingSpec{LogBackupInterval: v1alpha1.NewDuration(time.Minute)}}}
+	ok := logGrowthCondition(g, "a", []logshipping.LogGrowth{})
+	if ok.Status != metav1.ConditionFalse || ok.Reason != v1alpha1.ReasonTransactionLogTruncated || ok.ObservedGeneration != 3 ||
+		ok.Message != "the logs on a were backed up within 2 x logBackupInterval (2m0s)" {
+		t.Fatalf("no growth: %+v", ok)
+	}
+	since := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	grow := logGrowthCondition(g, "a", []logshipping.LogGrowth{{Database: "Sales", Since: since}})
+	want := "the log on a waits for a log backup (log_reuse_wait_desc LOG_BACKUP) and none reached the target for more than 2 x logBackupInterval (2m0s): " +
+		"Sales since 2026-12-04T10:00:00Z. In FULL recovery only log backups truncate it, so it grows until they succeed"
+	if grow.Type != v1alpha1.ConditionTransactionLogGrowing || grow.Status != metav1.ConditionTrue || grow.Reason != v1alpha1.ReasonTransactionLogWaitingForBackup || grow.Message != want {
+		t.Fatalf("growth: %+v\nwant message %q", grow, want)
+	}
+}

@@ -53,10 +53,10 @@ func (r *LogShippingReconciler) backUp(ctx context.Context, c *shippingCycle) er
 	} else {
 		c.compression = &comp
 	}
-	if foreign, err := c.shipper.ForeignLogBackups(ctx, c.primary, c.view.dbs, c.now); err != nil {
-		c.problem("backups on %s: %v", c.holder, err)
+	if logs, err := c.shipper.InspectLogs(ctx, c.primary, c.view.dbs, c.now); err != nil {
+		c.problem("logs on %s: %v", c.holder, err)
 	} else {
-		c.foreign = foreign
+		c.foreign, c.logGrowth = logs.Foreign, logs.Growing
 	}
 	if c.files, _, err = c.shipper.Catalogue.ListAll(ctx, c.primary, c.shipper.Target, c.view.dbs); err != nil {
 		return fmt.Errorf("list backups: %w", err)
@@ -169,4 +169,42 @@ func foreignLogBackupsCondition(g *v1alpha1.FailoverGroup, target, primary strin
 		"(a full backup and a reseed follow each): %s. Stop the other backup job or make it use COPY_ONLY",
 		primary, target, strings.Join(parts, "; "))
 	return cond
+}
+
+// logGrowthCondition names the databases whose log on the primary has waited too long for a log
+// backup.
+func logGrowthCondition(g *v1alpha1.FailoverGroup, primary string, growth []logshipping.LogGrowth) metav1.Condition {
+	interval := g.Spec.LogShipping.LogBackupInterval.Duration
+	cond := metav1.Condition{Type: v1alpha1.ConditionTransactionLogGrowing, Status: metav1.ConditionFalse,
+		Reason: v1alpha1.ReasonTransactionLogTruncated, ObservedGeneration: g.Generation,
+		Message: fmt.Sprintf("the logs on %s were backed up within 2 x logBackupInterval (%s)", primary, 2*interval)}
+	if len(growth) == 0 {
+		return cond
+	}
+	var parts []string
+	for _, lg := range growth {
+		parts = append(parts, fmt.Sprintf("%s since %s", lg.Database, lg.Since.UTC().Format(time.RFC3339)))
+	}
+	cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonTransactionLogWaitingForBackup
+	cond.Message = fmt.Sprintf("the log on %s waits for a log backup (log_reuse_wait_desc LOG_BACKUP) and none reached the target "+
+		"for more than 2 x logBackupInterval (%s): %s. In FULL recovery only log backups truncate it, so it grows until they succeed",
+		primary, 2*interval, strings.Join(parts, ", "))
+	return cond
+}
+
+// primaryConditions are the conditions about the primary's backups that this cycle could read
+// (BackupCompression, ForeignLogBackups, TransactionLogGrowing); one it could not read keeps its
+// last value.
+func primaryConditions(g *v1alpha1.FailoverGroup, c *shippingCycle) []metav1.Condition {
+	var out []metav1.Condition
+	if c.compression != nil {
+		out = append(out, compressionCondition(g, c.target.Name, c.holder, *c.compression))
+	}
+	if c.foreign != nil {
+		out = append(out, foreignLogBackupsCondition(g, c.target.Name, c.holder, c.foreign))
+	}
+	if c.logGrowth != nil {
+		out = append(out, logGrowthCondition(g, c.holder, c.logGrowth))
+	}
+	return out
 }

@@ -40,11 +40,8 @@ func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, c *shippin
 	lag := largestStandbyLag(cur.Status.Members)
 	cur.Status.Lag = lag.String()
 	meta.SetStatusCondition(&cur.Status.Conditions, logShippingCondition(&cur, lag, c.problems, cycleErr))
-	if c.compression != nil {
-		meta.SetStatusCondition(&cur.Status.Conditions, compressionCondition(&cur, c.target.Name, c.holder, *c.compression))
-	}
-	if c.foreign != nil {
-		meta.SetStatusCondition(&cur.Status.Conditions, foreignLogBackupsCondition(&cur, c.target.Name, c.holder, c.foreign))
+	for _, cond := range primaryConditions(&cur, c) {
+		meta.SetStatusCondition(&cur.Status.Conditions, cond)
 	}
 	if equalJSON(before, logShippingOwned(&cur)) && appliedBy(&cur, FieldManagerLogShipping) {
 		return nil

@@ -125,9 +125,13 @@ func (v *sqlGroupView) shipper(ctx context.Context) (*logshipping.Shipper, *v1al
 			target.LocalRoot = bt.Spec.Path
 		}
 	}
-	id := fmt.Sprintf("%+v|%s|%s|%d", target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration, bt.Generation)
+	id := fmt.Sprintf("%+v|%s|%s|%d|%t", target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration, bt.Generation, ls.KeepRecoveryModel)
 	sh, err := v.s.reg.Shipper(groupKey(v.g), id, func() (*logshipping.Shipper, error) {
-		return logshipping.NewShipper(target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration)
+		s, err := logshipping.NewShipper(target, ls.FullBackupSchedule, ls.LogBackupInterval.Duration)
+		if err == nil {
+			s.KeepRecoveryModel = ls.KeepRecoveryModel
+		}
+		return s, err
 	})
 	if err != nil {
 		return nil, &bt, err

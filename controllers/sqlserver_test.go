@@ -220,6 +220,11 @@ var _ = Describe("SQL Server log shipping and failover (against mssqlsim)", func
 // createSQLGroup creates database Sales (table dbo.Orders, login app) on ds1 and a log-shipping
 // group of ds1 (priority 200) and ds2 with fast timings; it returns the backup directory.
 func createSQLGroup(ns string, ds1, ds2 *sqlMember) string {
+	return createSQLGroupWith(ns, ds1, ds2, nil)
+}
+
+// createSQLGroupWith is createSQLGroup with edit applied to the FailoverGroup before it is created.
+func createSQLGroupWith(ns string, ds1, ds2 *sqlMember, edit func(*v1alpha1.FailoverGroup)) string {
 	master := ds1.db("master")
 	_, err := master.Exec("CREATE DATABASE [Sales]")
 	Expect(err).NotTo(HaveOccurred())
@@ -244,6 +249,9 @@ func createSQLGroup(ns string, ds1, ds2 *sqlMember) string {
 		Databases: []v1alpha1.DatabaseName{"Sales"}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}}
 	g.Spec.LogShipping = &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: "shared"},
 		LogBackupInterval: v1alpha1.NewDuration(10 * time.Second), FullBackupSchedule: "0 2 * * *"}
+	if edit != nil {
+		edit(g)
+	}
 	Expect(k8sClient.Create(suiteCtx, g)).To(Succeed())
 	Expect(k8sClient.Create(suiteCtx, &v1alpha1.RestoreSchedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sales"},
 		Spec: v1alpha1.RestoreScheduleSpec{FailoverGroupRef: v1alpha1.LocalObjectReference{Name: "sales"},

@@ -29,7 +29,12 @@ const (
 
 // logShippingOwnsCondition says whether the log-shipping reconciler owns condition type t.
 func logShippingOwnsCondition(t string) bool {
-	return t == v1alpha1.ConditionLogShipping || t == v1alpha1.ConditionBackupCompression || t == v1alpha1.ConditionForeignLogBackups
+	switch t {
+	case v1alpha1.ConditionLogShipping, v1alpha1.ConditionBackupCompression, v1alpha1.ConditionForeignLogBackups,
+		v1alpha1.ConditionTransactionLogGrowing:
+		return true
+	}
+	return false
 }
 
 // failoverOwned is st without the log-shipping reconciler's fields.

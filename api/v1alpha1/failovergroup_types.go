@@ -494,6 +494,14 @@ type LogShippingSpec struct {
 	// +kubebuilder:validation:Pattern=`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\*|[0-5]?[0-9](-[0-5]?[0-9])?)(/[0-9]+)?(,(\*|[0-5]?[0-9](-[0-5]?[0-9])?)(/[0-9]+)?)* +(\*|(1?[0-9]|2[0-3])(-(1?[0-9]|2[0-3]))?)(/[0-9]+)?(,(\*|(1?[0-9]|2[0-3])(-(1?[0-9]|2[0-3]))?)(/[0-9]+)?)* +(\*|\?|([1-9]|[12][0-9]|3[01])(-([1-9]|[12][0-9]|3[01]))?)(/[0-9]+)?(,(\*|\?|([1-9]|[12][0-9]|3[01])(-([1-9]|[12][0-9]|3[01]))?)(/[0-9]+)?)* +(\*|([1-9]|1[0-2]|[A-Za-z]{3})(-([1-9]|1[0-2]|[A-Za-z]{3}))?)(/[0-9]+)?(,(\*|([1-9]|1[0-2]|[A-Za-z]{3})(-([1-9]|1[0-2]|[A-Za-z]{3}))?)(/[0-9]+)?)* +(\*|\?|([0-7]|[A-Za-z]{3})(-([0-7]|[A-Za-z]{3}))?)(/[0-9]+)?(,(\*|\?|([0-7]|[A-Za-z]{3})(-([0-7]|[A-Za-z]{3}))?)(/[0-9]+)?)*)$`
 	// +optional
 	FullBackupSchedule string `json:"fullBackupSchedule,omitempty"`
+
+	// KeepRecoveryModel leaves a database in SIMPLE recovery as it is: log shipping fails for it
+	// (condition LogShipping, reason LogShippingFailed) until someone sets FULL. By default the
+	// operator switches SIMPLE to FULL (Event RecoveryModelChanged), and from then on its log
+	// backups are what truncates the log: if they stop, the log grows (condition
+	// TransactionLogGrowing).
+	// +optional
+	KeepRecoveryModel bool `json:"keepRecoveryModel,omitempty"`
 }
 
 // Phase is the one-word summary of a group.

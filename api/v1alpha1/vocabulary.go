@@ -233,6 +233,18 @@ const (
 	ReasonForeignLogBackupsNone = "NoForeignLogBackups"
 )
 
+// Reasons of the FailoverGroup TransactionLogGrowing condition (SQL Server groups with
+// spec.logShipping).
+const (
+	// True: a database's log waits for a log backup (log_reuse_wait_desc LOG_BACKUP) and none
+	// reached the BackupTarget for more than two logBackupIntervals: the log grows until log
+	// backups succeed (see the LogShipping condition for why they fail).
+	ReasonTransactionLogWaitingForBackup = "WaitingForLogBackup"
+	// False: every database's log was backed up within two logBackupIntervals, or does not wait
+	// for a log backup.
+	ReasonTransactionLogTruncated = "LogBackedUp"
+)
+
 // Reasons of the FailoverGroup DNSPublished condition (only while spec.routing.dns is set).
 const (
 	// True: ExternalDNS has read the current generation of the group's DNSEndpoint.

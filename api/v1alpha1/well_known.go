@@ -49,3 +49,9 @@ const ConditionBackupCompression = "BackupCompression"
 // tool's backup job): they break the chain the standbys restore. Set by the log-shipping
 // reconciler.
 const ConditionForeignLogBackups = "ForeignLogBackups"
+
+// ConditionTransactionLogGrowing is True when a database's log on the primary waits for a log
+// backup (sys.databases.log_reuse_wait_desc LOG_BACKUP) and the newest log backup in the
+// BackupTarget is more than two logBackupIntervals old: in FULL recovery only log backups
+// truncate the log, so it grows until they succeed again. Set by the log-shipping reconciler.
+const ConditionTransactionLogGrowing = "TransactionLogGrowing"

@@ -73,7 +73,7 @@ func TestVocabularyIsWhatTheCodeUses(t *testing.T) {
 	// Condition types: every block names one of well_known.go's.
 	types := []string{v1alpha1.ConditionReady, v1alpha1.ConditionAvailable, v1alpha1.ConditionDegraded, v1alpha1.ConditionLogShipping,
 		v1alpha1.ConditionFailoverRequired, v1alpha1.ConditionFailoverReady, v1alpha1.ConditionSwitchover, v1alpha1.ConditionDNSPublished,
-		v1alpha1.ConditionBackupCompression, v1alpha1.ConditionForeignLogBackups}
+		v1alpha1.ConditionBackupCompression, v1alpha1.ConditionForeignLogBackups, v1alpha1.ConditionTransactionLogGrowing}
 	for _, g := range v.Conditions {
 		if !slices.Contains(types, g.Condition) {
 			t.Errorf("block %q: %q is not a condition type of well_known.go", g.Doc, g.Condition)

@@ -17,23 +17,40 @@ import (
 // WITH COPY_ONLY do not touch the chain and are ignored; so are full backups, which do not break a
 // log chain.
 
-// ForeignLogBackups lists, for each database of dbs, the log backups the primary's msdb records
-// since its newest full backup into the target that were written outside the group's directory
-// of the target and not WITH COPY_ONLY: the ones that break the shipped chain. A database without
-// a full backup in the target yet has none (its chain has not started).
-func (s *Shipper) ForeignLogBackups(ctx context.Context, primary *sqlserver.Client, dbs []string, now time.Time) (map[string][]sqlserver.BackupRecord, error) {
+// LogFindings is what the primary's msdb says about its databases' logs.
+type LogFindings struct {
+	// Foreign is, by database, the log backups since the newest full backup into the target that
+	// were written outside the group's directory of the target and not WITH COPY_ONLY: the ones
+	// that break the shipped chain. A database without a full backup in the target has none (its
+	// chain has not started).
+	Foreign map[string][]sqlserver.BackupRecord
+	// Growing is the databases whose log has waited for a log backup for too long (log_growth.go).
+	Growing []LogGrowth
+}
+
+// InspectLogs reads the primary's state and msdb backup history of dbs (the last historyWindow)
+// for other tools' log backups and for logs that no log backup truncated for two log intervals.
+// It needs neither the target nor the catalogue, so it reports even when the target is gone.
+func (s *Shipper) InspectLogs(ctx context.Context, primary *sqlserver.Client, dbs []string, now time.Time) (LogFindings, error) {
 	groupDir, err := s.Target.groupDir()
 	if err != nil {
-		return nil, err
+		return LogFindings{}, err
 	}
-	out := map[string][]sqlserver.BackupRecord{}
+	states, err := primary.Databases(ctx, dbs)
+	if err != nil {
+		return LogFindings{}, fmt.Errorf("inspect logs: %w", err)
+	}
+	out := LogFindings{Foreign: map[string][]sqlserver.BackupRecord{}, Growing: []LogGrowth{}}
 	for _, db := range dbs {
 		history, err := primary.BackupHistory(ctx, db, now.Add(-historyWindow))
 		if err != nil {
-			return nil, fmt.Errorf("backups of %s by other tools: %w", db, err)
+			return LogFindings{}, fmt.Errorf("inspect logs of %s: %w", db, err)
 		}
 		if foreign := foreignLogBackups(history, groupDir); len(foreign) > 0 {
-			out[db] = foreign
+			out.Foreign[db] = foreign
+		}
+		if g, ok := logWaiting(db, states[db], history, now, logGrowthIntervals*s.Schedule.logInterval); ok {
+			out.Growing = append(out.Growing, g)
 		}
 	}
 	return out, nil

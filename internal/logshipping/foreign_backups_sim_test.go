@@ -19,8 +19,8 @@ func TestForeignLogBackupIsFound(t *testing.T) {
 	g.backup(t, a, dbs, nil)
 	g.restore(t, a, b, dbs, standbySettings(g.dir), time.Now())
 	ctx := testContext(t)
-	none, err := g.shipper.ForeignLogBackups(ctx, a.client, dbs, time.Now())
-	if err != nil || len(none) != 0 {
+	none, err := g.shipper.InspectLogs(ctx, a.client, dbs, time.Now())
+	if err != nil || len(none.Foreign) != 0 {
 		t.Fatalf("before the DBA's job: %v, %v", none, err)
 	}
 
@@ -29,12 +29,12 @@ func TestForeignLogBackupIsFound(t *testing.T) {
 	insert(t, a, "sales", 1)
 	mustExec(t, app, "BACKUP LOG [sales] TO DISK = @p1 WITH INIT, COPY_ONLY", filepath.Join(jobDir, "copy.trn"))
 	mustExec(t, app, "BACKUP LOG [sales] TO DISK = @p1 WITH INIT", filepath.Join(jobDir, "job.trn"))
-	foreign, err := g.shipper.ForeignLogBackups(ctx, a.client, dbs, time.Now())
+	found, err := g.shipper.InspectLogs(ctx, a.client, dbs, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(foreign["sales"]) != 1 || foreign["sales"][0].Path != filepath.Join(jobDir, "job.trn") {
-		t.Fatalf("foreign log backups = %+v, want only job.trn", foreign)
+	if foreign := found.Foreign; len(foreign["sales"]) != 1 || foreign["sales"][0].Path != filepath.Join(jobDir, "job.trn") {
+		t.Fatalf("foreign log backups = %+v, want only job.trn", found.Foreign)
 	}
 	// What it breaks: the next log backup in the target starts after the job's, so the standby
 	// cannot apply it.

@@ -47,7 +47,8 @@ func (s *Shipper) EnsureReady(ctx context.Context, primary *sqlserver.Client, db
 		case !st.Writable():
 			r.Err = fmt.Errorf("database %s on %s is %s: %w", db, primary.Address(), st.Describe(), ErrNotWritable)
 		case st.RecoveryModel == sqlserver.RecoverySimple && s.KeepRecoveryModel:
-			r.Err = fmt.Errorf("database %s on %s: %w (set the FULL recovery model)", db, primary.Address(), ErrSimpleRecovery)
+			r.Err = fmt.Errorf("database %s on %s: %w (spec.logShipping.keepRecoveryModel is set, so the operator leaves it: set the FULL recovery model)",
+				db, primary.Address(), ErrSimpleRecovery)
 		case st.RecoveryModel == sqlserver.RecoverySimple:
 			previous, err := primary.EnsureFullRecovery(ctx, db)
 			if err != nil {

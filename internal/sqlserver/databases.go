@@ -51,7 +51,13 @@ type DatabaseState struct {
 	// LastLogBackupLSN is sys.database_recovery_status.last_log_backup_lsn
 	// (zero when no log backup was taken).
 	LastLogBackupLSN LSN
+	// LogReuseWait is sys.databases.log_reuse_wait_desc: what keeps the log from being truncated
+	// (LOG_BACKUP: waiting for a log backup; NOTHING).
+	LogReuseWait string
 }
+
+// LogReuseWaitLogBackup is log_reuse_wait_desc of a log that only a log backup can truncate.
+const LogReuseWaitLogBackup = "LOG_BACKUP"
 
 // Restoring reports whether further log backups can be applied: RESTORING,
 // or ONLINE in STANDBY.
@@ -97,21 +103,21 @@ func (c *Client) Databases(ctx context.Context, names []string) (map[string]Data
 	}
 	found := map[string]DatabaseState{}
 	query := `SELECT d.name, d.state_desc, d.is_in_standby, d.is_read_only, d.user_access_desc, d.recovery_model_desc,
-	                 rs.last_log_backup_lsn
+	                 rs.last_log_backup_lsn, d.log_reuse_wait_desc
 	          FROM sys.databases d
 	          LEFT JOIN sys.database_recovery_status rs ON rs.database_id = d.database_id
 	          WHERE d.name IN (` + strings.Join(placeholders, ", ") + `)`
 	err := c.query(ctx, func(r *sql.Rows) error {
 		var st DatabaseState
-		var lastLog sql.NullString
-		if err := r.Scan(&st.Name, &st.State, &st.IsInStandby, &st.IsReadOnly, &st.UserAccess, &st.RecoveryModel, &lastLog); err != nil {
+		var lastLog, reuse sql.NullString
+		if err := r.Scan(&st.Name, &st.State, &st.IsInStandby, &st.IsReadOnly, &st.UserAccess, &st.RecoveryModel, &lastLog, &reuse); err != nil {
 			return err
 		}
 		lsn, err := parseNullLSN(lastLog)
 		if err != nil {
 			return fmt.Errorf("last_log_backup_lsn of %s: %w", st.Name, err)
 		}
-		st.LastLogBackupLSN = lsn
+		st.LastLogBackupLSN, st.LogReuseWait = lsn, reuse.String
 		st.Exists = true
 		found[strings.ToLower(st.Name)] = st
 		return nil

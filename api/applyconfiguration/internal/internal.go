@@ -402,6 +402,9 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         scalar: string
       default: 0 2 * * *
+    - name: keepRecoveryModel
+      type:
+        scalar: boolean
     - name: logBackupInterval
       type:
         namedType: com.github.understudy-dev.understudy.api.v1alpha1.Duration

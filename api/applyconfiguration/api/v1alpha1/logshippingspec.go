@@ -18,6 +18,12 @@ type LogShippingSpecApplyConfiguration struct {
 	LogBackupInterval *apiv1alpha1.Duration `json:"logBackupInterval,omitempty"`
 	// FullBackupSchedule is a standard 5-field cron expression (UTC) or a macro such as @daily.
 	FullBackupSchedule *string `json:"fullBackupSchedule,omitempty"`
+	// KeepRecoveryModel leaves a database in SIMPLE recovery as it is: log shipping fails for it
+	// (condition LogShipping, reason LogShippingFailed) until someone sets FULL. By default the
+	// operator switches SIMPLE to FULL (Event RecoveryModelChanged), and from then on its log
+	// backups are what truncates the log: if they stop, the log grows (condition
+	// TransactionLogGrowing).
+	KeepRecoveryModel *bool `json:"keepRecoveryModel,omitempty"`
 }
 
 // LogShippingSpecApplyConfiguration constructs a declarative configuration of the LogShippingSpec type for use with
@@ -47,5 +53,13 @@ func (b *LogShippingSpecApplyConfiguration) WithLogBackupInterval(value apiv1alp
 // If called multiple times, the FullBackupSchedule field is set to the value of the last call.
 func (b *LogShippingSpecApplyConfiguration) WithFullBackupSchedule(value string) *LogShippingSpecApplyConfiguration {
 	b.FullBackupSchedule = &value
+	return b
+}
+
+// WithKeepRecoveryModel sets the KeepRecoveryModel field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the KeepRecoveryModel field is set to the value of the last call.
+func (b *LogShippingSpecApplyConfiguration) WithKeepRecoveryModel(value bool) *LogShippingSpecApplyConfiguration {
+	b.KeepRecoveryModel = &value
 	return b
 }
