@@ -29,7 +29,8 @@ func sqlCredentials(ctx context.Context, reader client.Reader, g *v1alpha1.Failo
 	if err := reader.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: spec.CredentialsSecretRef.Name}, &s); err != nil {
 		return sqlserver.Config{}, fmt.Errorf("read credentials secret %s: %w", spec.CredentialsSecretRef.Name, err)
 	}
-	cfg := sqlserver.Config{Username: string(s.Data[secretKeyUsername]), Password: string(s.Data[secretKeyPassword])}
+	cfg := sqlserver.Config{Username: string(s.Data[secretKeyUsername]), Password: string(s.Data[secretKeyPassword]),
+		StatementTimeout: spec.StatementTimeout.Duration, BackupRestoreTimeout: spec.BackupRestoreTimeout.Duration}
 	if cfg.Username == "" || cfg.Password == "" {
 		return sqlserver.Config{}, fmt.Errorf("credentials secret %s needs keys %q and %q", spec.CredentialsSecretRef.Name, secretKeyUsername, secretKeyPassword)
 	}

@@ -22,12 +22,14 @@ type durationBound struct {
 }
 
 var (
-	boundMaxDataLoss  = durationBound{0, 168 * time.Hour}
-	boundLogInterval  = durationBound{10 * time.Second, 24 * time.Hour}
-	boundRetention    = durationBound{time.Hour, 87600 * time.Hour}
-	boundInterval     = durationBound{10 * time.Second, 24 * time.Hour}
-	boundOffset       = durationBound{0, 24 * time.Hour}
-	boundRestoreDelay = durationBound{0, 168 * time.Hour}
+	boundMaxDataLoss   = durationBound{0, 168 * time.Hour}
+	boundLogInterval   = durationBound{10 * time.Second, 24 * time.Hour}
+	boundStatement     = durationBound{time.Second, 10 * time.Minute}
+	boundBackupRestore = durationBound{time.Minute, 72 * time.Hour}
+	boundRetention     = durationBound{time.Hour, 87600 * time.Hour}
+	boundInterval      = durationBound{10 * time.Second, 24 * time.Hour}
+	boundOffset        = durationBound{0, 24 * time.Hour}
+	boundRestoreDelay  = durationBound{0, 168 * time.Hour}
 )
 
 func checkDuration(p *field.Path, d Duration, b durationBound) field.ErrorList {
@@ -38,6 +40,14 @@ func checkDuration(p *field.Path, d Duration, b durationBound) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, d.String(), fmt.Sprintf("must be between %s and %s", b.min, b.max))}
 	}
 	return nil
+}
+
+// checkOptionalDuration is checkDuration for a field whose zero value means its default.
+func checkOptionalDuration(p *field.Path, d Duration, b durationBound) field.ErrorList {
+	if d.Err() == nil && d.Duration == 0 {
+		return nil
+	}
+	return checkDuration(p, d, b)
 }
 
 var (
@@ -70,6 +80,8 @@ func (g *FailoverGroup) Validate() error {
 	}
 	if sql := g.Spec.SQLServer; sql != nil {
 		errs = append(errs, validateDatabases(spec.Child("sqlServer", "databases"), sql.Databases, true)...)
+		errs = append(errs, checkOptionalDuration(spec.Child("sqlServer", "statementTimeout"), sql.StatementTimeout, boundStatement)...)
+		errs = append(errs, checkOptionalDuration(spec.Child("sqlServer", "backupRestoreTimeout"), sql.BackupRestoreTimeout, boundBackupRestore)...)
 	}
 	if ls := g.Spec.LogShipping; ls != nil {
 		if g.Spec.SQLServer == nil {

@@ -668,6 +668,10 @@ var schemaYAML = typed.YAMLObject(`types:
 - name: com.github.understudy-dev.understudy.api.v1alpha1.SQLServerSpec
   map:
     fields:
+    - name: backupRestoreTimeout
+      type:
+        namedType: com.github.understudy-dev.understudy.api.v1alpha1.Duration
+      default: 2h
     - name: credentialsSecretRef
       type:
         namedType: com.github.understudy-dev.understudy.api.v1alpha1.SecretReference
@@ -681,6 +685,10 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         scalar: numeric
       default: 1433
+    - name: statementTimeout
+      type:
+        namedType: com.github.understudy-dev.understudy.api.v1alpha1.Duration
+      default: 30s
     - name: tls
       type:
         namedType: com.github.understudy-dev.understudy.api.v1alpha1.SQLServerTLS

@@ -21,6 +21,14 @@ type SQLServerSpecApplyConfiguration struct {
 	// TLS settings of the connections. Without them the whole connection is encrypted (Mandatory) and
 	// the certificate is verified against the system roots and each member's name.
 	TLS *SQLServerTLSApplyConfiguration `json:"tls,omitempty"`
+	// StatementTimeout bounds every statement the operator sends other than BACKUP and RESTORE
+	// (health checks, catalog reads, ALTER DATABASE, KILL): 1s to 10m, default 30s. A server that
+	// does not answer in time counts as failed for that step, which is retried.
+	StatementTimeout *apiv1alpha1.Duration `json:"statementTimeout,omitempty"`
+	// BackupRestoreTimeout bounds one BACKUP or RESTORE statement (a full backup or a seed restore
+	// of the largest database is the longest): 1m to 72h, default 2h. Set it above the duration of
+	// your largest full backup and restore, or they are cancelled and retried for ever.
+	BackupRestoreTimeout *apiv1alpha1.Duration `json:"backupRestoreTimeout,omitempty"`
 }
 
 // SQLServerSpecApplyConfiguration constructs a declarative configuration of the SQLServerSpec type for use with
@@ -60,5 +68,21 @@ func (b *SQLServerSpecApplyConfiguration) WithDatabases(values ...apiv1alpha1.Da
 // If called multiple times, the TLS field is set to the value of the last call.
 func (b *SQLServerSpecApplyConfiguration) WithTLS(value *SQLServerTLSApplyConfiguration) *SQLServerSpecApplyConfiguration {
 	b.TLS = value
+	return b
+}
+
+// WithStatementTimeout sets the StatementTimeout field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the StatementTimeout field is set to the value of the last call.
+func (b *SQLServerSpecApplyConfiguration) WithStatementTimeout(value apiv1alpha1.Duration) *SQLServerSpecApplyConfiguration {
+	b.StatementTimeout = &value
+	return b
+}
+
+// WithBackupRestoreTimeout sets the BackupRestoreTimeout field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the BackupRestoreTimeout field is set to the value of the last call.
+func (b *SQLServerSpecApplyConfiguration) WithBackupRestoreTimeout(value apiv1alpha1.Duration) *SQLServerSpecApplyConfiguration {
+	b.BackupRestoreTimeout = &value
 	return b
 }
