@@ -437,18 +437,18 @@ type SQLServerSpec struct {
 	TLS *SQLServerTLS `json:"tls,omitempty"`
 
 	// StatementTimeout bounds every statement the operator sends other than BACKUP and RESTORE
-	// (health checks, catalog reads, ALTER DATABASE, KILL): 1s to 10m, default 30s. A server that
+	// (health checks, catalog reads, ALTER DATABASE, KILL): 1s to 10m; 0s or unset is the default, 30s. A server that
 	// does not answer in time counts as failed for that step, which is retried.
 	// +kubebuilder:default="30s"
-	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || (duration(self) >= duration('1s') && duration(self) <= duration('10m'))",message="statementTimeout must be between 1s and 10m"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || duration(self) == duration('0s') || (duration(self) >= duration('1s') && duration(self) <= duration('10m'))",message="statementTimeout must be 0s (the default) or between 1s and 10m"
 	// +optional
 	StatementTimeout Duration `json:"statementTimeout,omitempty"`
 
 	// BackupRestoreTimeout bounds one BACKUP or RESTORE statement (a full backup or a seed restore
-	// of the largest database is the longest): 1m to 72h, default 2h. Set it above the duration of
+	// of the largest database is the longest): 1m to 72h; 0s or unset is the default, 2h. Set it above the duration of
 	// your largest full backup and restore, or they are cancelled and retried for ever.
 	// +kubebuilder:default="2h"
-	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || (duration(self) >= duration('1m') && duration(self) <= duration('72h'))",message="backupRestoreTimeout must be between 1m and 72h"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+)$') || duration(self) == duration('0s') || (duration(self) >= duration('1m') && duration(self) <= duration('72h'))",message="backupRestoreTimeout must be 0s (the default) or between 1m and 72h"
 	// +optional
 	BackupRestoreTimeout Duration `json:"backupRestoreTimeout,omitempty"`
 }

@@ -42,7 +42,8 @@ func checkDuration(p *field.Path, d Duration, b durationBound) field.ErrorList {
 	return nil
 }
 
-// checkOptionalDuration is checkDuration for a field whose zero value means its default.
+// checkOptionalDuration is checkDuration for a field whose zero value (unset or 0s) means its
+// default.
 func checkOptionalDuration(p *field.Path, d Duration, b durationBound) field.ErrorList {
 	if d.Err() == nil && d.Duration == 0 {
 		return nil

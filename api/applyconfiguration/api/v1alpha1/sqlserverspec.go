@@ -22,11 +22,11 @@ type SQLServerSpecApplyConfiguration struct {
 	// the certificate is verified against the system roots and each member's name.
 	TLS *SQLServerTLSApplyConfiguration `json:"tls,omitempty"`
 	// StatementTimeout bounds every statement the operator sends other than BACKUP and RESTORE
-	// (health checks, catalog reads, ALTER DATABASE, KILL): 1s to 10m, default 30s. A server that
+	// (health checks, catalog reads, ALTER DATABASE, KILL): 1s to 10m; 0s or unset is the default, 30s. A server that
 	// does not answer in time counts as failed for that step, which is retried.
 	StatementTimeout *apiv1alpha1.Duration `json:"statementTimeout,omitempty"`
 	// BackupRestoreTimeout bounds one BACKUP or RESTORE statement (a full backup or a seed restore
-	// of the largest database is the longest): 1m to 72h, default 2h. Set it above the duration of
+	// of the largest database is the longest): 1m to 72h; 0s or unset is the default, 2h. Set it above the duration of
 	// your largest full backup and restore, or they are cancelled and retried for ever.
 	BackupRestoreTimeout *apiv1alpha1.Duration `json:"backupRestoreTimeout,omitempty"`
 }
