@@ -95,19 +95,18 @@ func (r *LogShippingReconciler) pruneBackups(ctx context.Context, cyc *shippingC
 	return nil
 }
 
-// pruneJobUser is the UID and GID prune Jobs run as: SQL Server's mssql user in
-// mcr.microsoft.com/mssql/server, which owns the backup files and their directories, so the Job can
-// delete them without root, without capabilities and without an fsGroup (which would make the
-// kubelet re-own every file of the backup volume at each mount).
-const pruneJobUser = int64(10001)
-
-// pruneJobSecurityContext and pruneContainerSecurityContext pass the restricted Pod Security
-// Standard, so prune Jobs run in namespaces that enforce it.
-func pruneJobSecurityContext() *corev1.PodSecurityContext {
+// pruneJobSecurityContext runs prune Jobs as the owner of the backup files (BackupTarget
+// spec.filesOwner, by default SQL Server's mssql user 10001 in mcr.microsoft.com/mssql/server), so
+// the Job can delete them without root, without capabilities and without an fsGroup (which would
+// make the kubelet re-own every file of the backup volume at each mount). With
+// pruneContainerSecurityContext it passes the restricted Pod Security Standard, so prune Jobs run
+// in namespaces that enforce it.
+func pruneJobSecurityContext(bt *v1alpha1.BackupTarget) *corev1.PodSecurityContext {
+	uid, gid := bt.Spec.Owner()
 	return &corev1.PodSecurityContext{
 		RunAsNonRoot:   ptr.To(true),
-		RunAsUser:      ptr.To(pruneJobUser),
-		RunAsGroup:     ptr.To(pruneJobUser),
+		RunAsUser:      ptr.To(uid),
+		RunAsGroup:     ptr.To(gid),
 		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
 }
@@ -148,7 +147,7 @@ func (r *LogShippingReconciler) pruneJob(g *v1alpha1.FailoverGroup, bt *v1alpha1
 					RestartPolicy: corev1.RestartPolicyNever,
 					// It talks to no API: no token in the pod.
 					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              pruneJobSecurityContext(),
+					SecurityContext:              pruneJobSecurityContext(bt),
 					Containers: []corev1.Container{{
 						Name:            "prune",
 						Image:           r.OperatorImage,

@@ -44,6 +44,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.FailoverReadinessApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("FailoverRecord"):
 		return &apiv1alpha1.FailoverRecordApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("FilesOwner"):
+		return &apiv1alpha1.FilesOwnerApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("HealthCheck"):
 		return &apiv1alpha1.HealthCheckApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("HTTPHealthCheck"):

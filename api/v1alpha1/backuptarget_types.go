@@ -57,6 +57,45 @@ type BackupTargetSpec struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
 	VolumeClaimName string `json:"volumeClaimName,omitempty"`
+
+	// FilesOwner is the uid and gid that own the backup files, which the prune Job runs as so that
+	// it can delete them without root or capabilities: SQL Server's mssql user (10001) in
+	// mcr.microsoft.com/mssql/server. Change it when the SQL Server pods run as another user.
+	// +optional
+	FilesOwner *FilesOwner `json:"filesOwner,omitempty"`
+}
+
+// FilesOwner is a non-root uid and gid.
+type FilesOwner struct {
+	// UID of the files' owner.
+	// +kubebuilder:default=10001
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=2147483647
+	// +optional
+	UID int64 `json:"uid,omitempty"`
+	// GID of the files' group.
+	// +kubebuilder:default=10001
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=2147483647
+	// +optional
+	GID int64 `json:"gid,omitempty"`
+}
+
+// DefaultFilesOwner is the uid and gid of SQL Server's mssql user in its container image.
+const DefaultFilesOwner = int64(10001)
+
+// Owner is the uid and gid of the backup files: FilesOwner, else DefaultFilesOwner for each part.
+func (s BackupTargetSpec) Owner() (uid, gid int64) {
+	uid, gid = DefaultFilesOwner, DefaultFilesOwner
+	if o := s.FilesOwner; o != nil {
+		if o.UID > 0 {
+			uid = o.UID
+		}
+		if o.GID > 0 {
+			gid = o.GID
+		}
+	}
+	return uid, gid
 }
 
 // BackupFile describes one backup file.

@@ -176,7 +176,7 @@ func (s *Shipper) backup(ctx context.Context, c *sqlserver.Client, db string, ty
 		if sqlserver.IsKind(err, sqlserver.KindSimpleRecovery) {
 			err = fmt.Errorf("%w: %w", ErrSimpleRecovery, err)
 		}
-		r.Err = err
+		r.Err = explainAccessDenied(err)
 		return r
 	}
 	used[p] = true
@@ -246,4 +246,14 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// explainAccessDenied adds what to do to a backup-device error whose cause is "Operating system
+// error 5(Access is denied.)": SQL Server (uid 10001 in its image) cannot write the backup volume.
+func explainAccessDenied(err error) error {
+	if !sqlserver.IsKind(err, sqlserver.KindBackupDevice) || !strings.Contains(err.Error(), "Operating system error 5(") {
+		return err
+	}
+	return fmt.Errorf("%w (SQL Server cannot write the backup directory: it runs as uid 10001 in its image; "+
+		"make the backup volume writable by it, see docs/sqlserver.md, A shared backup volume)", err)
 }

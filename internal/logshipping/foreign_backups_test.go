@@ -1,8 +1,11 @@
 package logshipping
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/understudy-dev/understudy/internal/sqlserver"
 )
@@ -61,5 +64,17 @@ func TestForeignLogBackups(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestExplainAccessDenied(t *testing.T) {
+	denied := mssql.Error{Number: 3201, Class: 16, Message: "Cannot open backup device '/b/x.bak'. Operating system error 5(Access is denied.).",
+		All: []mssql.Error{{Number: 3201, Class: 16, Message: "Cannot open backup device '/b/x.bak'. Operating system error 5(Access is denied.)."}, {Number: 3013, Class: 16}}}
+	if got := explainAccessDenied(denied).Error(); !strings.Contains(got, "runs as uid 10001") {
+		t.Fatalf("access denied: %q, want the uid hint", got)
+	}
+	missing := mssql.Error{Number: 3201, Class: 16, Message: "Cannot open backup device '/b/x.bak'. Operating system error 3(The system cannot find the path specified.)."}
+	if got := explainAccessDenied(missing).Error(); got != missing.Error() {
+		t.Fatalf("a missing path got the permission hint: %v", got)
 	}
 }

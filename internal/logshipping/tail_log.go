@@ -72,7 +72,7 @@ func (s *Shipper) backupAt(ctx context.Context, c *sqlserver.Client, db string, 
 		err = c.BackupLog(ctx, db, p, opts)
 	}
 	if err != nil {
-		r.Err = err
+		r.Err = explainAccessDenied(err)
 		return withDenied(r, denied)
 	}
 	if salvage {

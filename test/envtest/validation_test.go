@@ -155,6 +155,10 @@ var _ = Describe("API validation", func() {
 			}, "exactly one of path or url must be set"),
 		Entry("BackupTarget with neither path nor url", minimalBackupTarget,
 			remove("spec.path"), "exactly one of path or url must be set"),
+		Entry("BackupTarget files owned by root", minimalBackupTarget,
+			set("spec.filesOwner", map[string]any{"uid": int64(0)}), "spec.filesOwner.uid"),
+		Entry("BackupTarget files gid out of range", minimalBackupTarget,
+			set("spec.filesOwner", map[string]any{"gid": int64(1) << 40}), "spec.filesOwner.gid"),
 		Entry("BackupTarget url without credentials", minimalBackupTarget,
 			func(obj map[string]any) {
 				remove("spec.path")(obj)

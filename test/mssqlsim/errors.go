@@ -3,7 +3,11 @@ package mssqlsim
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // SQLError is a SQL Server error as sent in an ERROR token: number, state,
@@ -254,9 +258,28 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// osErrText renders an operating-system error as SQL Server does in 3201, 3202 and 3441: the
+// Windows error code (which SQL Server on Linux reports too) and its text. Access denied is 5,
+// a missing file 2, a missing directory (or a file where a directory should be) 3, a full disk
+// 112; anything else keeps 5 with the system's own text.
 func osErrText(err error) string {
-	if err == nil {
+	switch {
+	case err == nil:
 		return "2(The system cannot find the file specified.)"
+	case errors.Is(err, fs.ErrPermission):
+		return "5(Access is denied.)"
+	case errors.Is(err, syscall.ENOTDIR):
+		return "3(The system cannot find the path specified.)"
+	case errors.Is(err, fs.ErrNotExist):
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			if _, statErr := os.Stat(filepath.Dir(pe.Path)); statErr != nil {
+				return "3(The system cannot find the path specified.)"
+			}
+		}
+		return "2(The system cannot find the file specified.)"
+	case errors.Is(err, syscall.ENOSPC):
+		return "112(There is not enough space on the disk.)"
 	}
 	return fmt.Sprintf("5(%v)", err)
 }

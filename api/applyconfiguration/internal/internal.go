@@ -70,6 +70,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: credentialsSecretRef
       type:
         namedType: com.github.understudy-dev.understudy.api.v1alpha1.SecretReference
+    - name: filesOwner
+      type:
+        namedType: com.github.understudy-dev.understudy.api.v1alpha1.FilesOwner
     - name: path
       type:
         scalar: string
@@ -344,6 +347,17 @@ var schemaYAML = typed.YAMLObject(`types:
         scalar: string
 - name: com.github.understudy-dev.understudy.api.v1alpha1.FailoverStep
   scalar: string
+- name: com.github.understudy-dev.understudy.api.v1alpha1.FilesOwner
+  map:
+    fields:
+    - name: gid
+      type:
+        scalar: numeric
+      default: 10001
+    - name: uid
+      type:
+        scalar: numeric
+      default: 10001
 - name: com.github.understudy-dev.understudy.api.v1alpha1.HTTPHealthCheck
   map:
     fields:

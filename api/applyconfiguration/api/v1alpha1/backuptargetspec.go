@@ -28,6 +28,10 @@ type BackupTargetSpecApplyConfiguration struct {
 	// VolumeClaimName is the PersistentVolumeClaim that holds path, so the operator can prune old
 	// files with a Job that mounts it. Without it, files are not pruned by the operator.
 	VolumeClaimName *string `json:"volumeClaimName,omitempty"`
+	// FilesOwner is the uid and gid that own the backup files, which the prune Job runs as so that
+	// it can delete them without root or capabilities: SQL Server's mssql user (10001) in
+	// mcr.microsoft.com/mssql/server. Change it when the SQL Server pods run as another user.
+	FilesOwner *FilesOwnerApplyConfiguration `json:"filesOwner,omitempty"`
 }
 
 // BackupTargetSpecApplyConfiguration constructs a declarative configuration of the BackupTargetSpec type for use with
@@ -89,5 +93,13 @@ func (b *BackupTargetSpecApplyConfiguration) WithChecksum(value bool) *BackupTar
 // If called multiple times, the VolumeClaimName field is set to the value of the last call.
 func (b *BackupTargetSpecApplyConfiguration) WithVolumeClaimName(value string) *BackupTargetSpecApplyConfiguration {
 	b.VolumeClaimName = &value
+	return b
+}
+
+// WithFilesOwner sets the FilesOwner field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the FilesOwner field is set to the value of the last call.
+func (b *BackupTargetSpecApplyConfiguration) WithFilesOwner(value *FilesOwnerApplyConfiguration) *BackupTargetSpecApplyConfiguration {
+	b.FilesOwner = value
 	return b
 }
