@@ -8,12 +8,15 @@ import (
 	"path/filepath"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
+	"github.com/understudy-dev/understudy/test/mssqlsim"
 )
 
 // The SQL Server scenario's names and timings. The members are mssqlsim (test/mssqlsim), the
@@ -23,6 +26,11 @@ const (
 	sqlGroup      = "sales"
 	sqlService    = "sales-sql"
 	sqlSecret     = "sales-sql-login"
+	sqlCASecret   = "sales-sql-ca" // ca.crt: the CA the operator trusts (spec.sqlServer.tls.caSecretRef)
+	sqlTLSSecret  = "mssql-tls"    // tls.crt, tls.key, ca.crt: the members' certificate (mssql-conf network.tlscert/tlskey)
+	sqlHeadless   = "mssql"        // the StatefulSets' headless Service: pods are <pod>.mssql.<namespace>.svc
+	sqlTLSPath    = "/var/opt/mssql/tls"
+	sqlCAPath     = "/etc/sql-ca"
 	sqlTarget     = "shared-backups"
 	sqlDatabase   = "Sales"
 	sqlPassword   = "E2e-Passw0rd!"
@@ -62,7 +70,7 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: "mssql-" + member, Labels: labels},
 		Spec: appsv1.StatefulSetSpec{
 			Replicas:    ptr(int32(1)),
-			ServiceName: "mssql",
+			ServiceName: sqlHeadless,
 			Selector:    &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -73,8 +81,10 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 						Image:           mssqlImage,
 						ImagePullPolicy: pullPolicy,
 						Command:         []string{"/mssqlsim"},
+						// TLS as SQL Server with mssql-conf network.tlscert/tlskey and network.forceencryption=1.
 						Args: []string{"-listen", ":1433", "-data-dir", sqlDataPath, "-instance-name", sqlMembers[member],
-							"-sa-password", "$(MSSQL_SA_PASSWORD)"},
+							"-sa-password", "$(MSSQL_SA_PASSWORD)",
+							"-tls-cert", sqlTLSPath + "/tls.crt", "-tls-key", sqlTLSPath + "/tls.key", "-force-encryption"},
 						Env:   []corev1.EnvVar{secretEnv("MSSQL_SA_PASSWORD", sqlSecret, "password")},
 						Ports: []corev1.ContainerPort{{Name: "tds", ContainerPort: 1433}},
 						ReadinessProbe: &corev1.Probe{
@@ -83,9 +93,11 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 						},
 						SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0)), RunAsNonRoot: ptr(false),
 							AllowPrivilegeEscalation: ptr(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
-						VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: sqlDataPath}, {Name: "backup", MountPath: sqlBackupPath}},
+						VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: sqlDataPath}, {Name: "backup", MountPath: sqlBackupPath},
+							{Name: "tls", MountPath: sqlTLSPath, ReadOnly: true}},
 					}},
 					Volumes: []corev1.Volume{
+						{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: sqlTLSSecret}}},
 						{Name: "data", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: filepath.Join(root, member), Type: &dirOrCreate}}},
 						{Name: "backup", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: filepath.Join(root, "backup"), Type: &dirOrCreate}}},
 					},
@@ -95,12 +107,56 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 	}
 }
 
-// sqlClientPod runs the member server image in a SQL mode (sqlinit or writer) with the sa login.
-func sqlClientPod(name, mode string, env ...corev1.EnvVar) *corev1.Pod {
+// sqlHeadlessService is the StatefulSets' governing Service (clusterIP None): it gives each pod
+// spec.subdomain and so the DNS name its certificate is issued for.
+func sqlHeadlessService() *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlHeadless},
+		Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: map[string]string{"app": "mssql"},
+			Ports: []corev1.ServicePort{{Name: "tds", Port: 1433}}},
+	}
+}
+
+// sqlPodDNSName is the stable name of a member's pod, which its certificate carries and the
+// operator verifies.
+func sqlPodDNSName(member string) string {
+	return "mssql-" + member + "-0." + sqlHeadless + "." + sqlNamespace + ".svc"
+}
+
+// sqlTLSSecrets makes a throwaway CA and one certificate for both members' pod names and the
+// routed Service (what the writer verifies), as cert-manager would issue (docs/sqlserver.md): the
+// Secret the members mount, and the Secret with only the CA that the FailoverGroup refers to.
+func sqlTLSSecrets() []*corev1.Secret {
+	dir, err := os.MkdirTemp("", "e2e-sql-pki-")
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { _ = os.RemoveAll(dir) })
+	var names []string
+	for _, m := range []string{"ds1", "ds2"} {
+		names = append(names, sqlPodDNSName(m), sqlPodDNSName(m)+".cluster.local")
+	}
+	names = append(names, sqlService+"."+sqlNamespace+".svc")
+	pki, err := mssqlsim.WriteTestPKI(dir, names...)
+	Expect(err).NotTo(HaveOccurred())
+	crt, err := os.ReadFile(pki.CertFile)
+	Expect(err).NotTo(HaveOccurred())
+	key, err := os.ReadFile(pki.KeyFile)
+	Expect(err).NotTo(HaveOccurred())
+	return []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlTLSSecret}, Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{"tls.crt": crt, "tls.key": key, "ca.crt": pki.CAPEM}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlCASecret}, Data: map[string][]byte{"ca.crt": pki.CAPEM}},
+	}
+}
+
+// sqlClientPod runs the member server image in a SQL mode (sqlinit or writer) with the sa login,
+// verifying the server certificate against the CA for tlsName.
+func sqlClientPod(name, mode, tlsName string, env ...corev1.EnvVar) *corev1.Pod {
 	env = append(env,
 		corev1.EnvVar{Name: "SQL_DATABASE", Value: sqlDatabase},
 		secretEnv("SQL_USER", sqlSecret, "username"),
 		secretEnv("SQL_PASSWORD", sqlSecret, "password"),
+		corev1.EnvVar{Name: "SQL_CA_FILE", Value: sqlCAPath + "/ca.pem"},
+		corev1.EnvVar{Name: "SQL_TLS_NAME", Value: tlsName},
 	)
 	restart := corev1.RestartPolicyOnFailure
 	var probe *corev1.Probe
@@ -121,7 +177,11 @@ func sqlClientPod(name, mode string, env ...corev1.EnvVar) *corev1.Pod {
 				Env:             env,
 				ReadinessProbe:  probe,
 				SecurityContext: restrictedContainer(),
+				VolumeMounts:    []corev1.VolumeMount{{Name: "ca", MountPath: sqlCAPath, ReadOnly: true}},
 			}},
+			// go-mssqldb's certificate parameter wants a .pem file.
+			Volumes: []corev1.Volume{{Name: "ca", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+				SecretName: sqlCASecret, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.pem"}}}}}},
 		},
 	}
 }
@@ -143,7 +203,7 @@ func sqlGroupObjects() (*v1alpha1.BackupTarget, *v1alpha1.FailoverGroup, *v1alph
 				PeriodSeconds: 1, TimeoutSeconds: 1, FailureThreshold: 2, SuccessThreshold: 1},
 			Failover: v1alpha1.FailoverPolicy{LeaseDurationSeconds: 3},
 			SQLServer: &v1alpha1.SQLServerSpec{CredentialsSecretRef: v1alpha1.SecretReference{Name: sqlSecret}, Port: 1433,
-				Databases: []v1alpha1.DatabaseName{sqlDatabase}, TLS: &v1alpha1.SQLServerTLS{Mode: v1alpha1.EncryptionDisable}},
+				Databases: []v1alpha1.DatabaseName{sqlDatabase}, TLS: &v1alpha1.SQLServerTLS{CASecretRef: &v1alpha1.SecretReference{Name: sqlCASecret}}},
 			LogShipping: &v1alpha1.LogShippingSpec{BackupTargetRef: v1alpha1.LocalObjectReference{Name: sqlTarget},
 				LogBackupInterval: v1alpha1.NewDuration(sqlLogInterval), FullBackupSchedule: "0 2 * * *"},
 			Routing: &v1alpha1.Routing{Service: &v1alpha1.RoutedService{Name: sqlService,

@@ -77,6 +77,11 @@ func runSQLScenario() {
 		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlSecret},
 		StringData: map[string]string{"username": "sa", "password": sqlPassword},
 	})).To(Succeed())
+	By("TLS: a CA and a certificate for the members' pod names in Secrets " + sqlTLSSecret + " and " + sqlCASecret + "; the members force encryption")
+	for _, s := range sqlTLSSecrets() {
+		Expect(k8sClient.Create(ctx, s)).To(Succeed())
+	}
+	Expect(k8sClient.Create(ctx, sqlHeadlessService())).To(Succeed())
 	for _, m := range []string{"ds1", "ds2"} {
 		Expect(k8sClient.Create(ctx, sqlStatefulSet(m, root))).To(Succeed())
 	}
@@ -84,7 +89,7 @@ func runSQLScenario() {
 	waitPodReady("mssql-ds2-0")
 
 	By("creating the application's database on ds1 (a pod running go-mssqldb)")
-	initPod := sqlClientPod("sqlinit", "sqlinit", corev1.EnvVar{Name: "SQL_ADDR", Value: ds1.Status.PodIP + ":1433"})
+	initPod := sqlClientPod("sqlinit", "sqlinit", sqlPodDNSName("ds1"), corev1.EnvVar{Name: "SQL_ADDR", Value: ds1.Status.PodIP + ":1433"})
 	Expect(k8sClient.Create(ctx, initPod)).To(Succeed())
 	Eventually(func() corev1.PodPhase {
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(initPod), initPod)).To(Succeed())
@@ -117,7 +122,7 @@ func runSQLScenario() {
 	kubectl("get", "fg,backuptargets,restoreschedules", "-n", sqlNamespace)
 
 	By("starting the writer: one INSERT every 20 ms through the Service " + sqlService + " (go-mssqldb)")
-	Expect(k8sClient.Create(ctx, sqlClientPod("writer", "writer", corev1.EnvVar{Name: "SQL_SERVICE", Value: sqlService}))).To(Succeed())
+	Expect(k8sClient.Create(ctx, sqlClientPod("writer", "writer", sqlService+"."+sqlNamespace+".svc", corev1.EnvVar{Name: "SQL_SERVICE", Value: sqlService}))).To(Succeed())
 	waitPodReady("writer")
 	Eventually(func() int { return len(writerStats().Acks) }).WithTimeout(time.Minute).WithPolling(500*time.Millisecond).
 		Should(BeNumerically(">=", 100), "the writer got no acknowledged inserts through the Service")
@@ -288,6 +293,7 @@ func runSQLScenario() {
 	sort.Strings(reasons)
 	record("sqlServerGroup", map[string]any{
 		"members":                 "mssqlsim (the project's TDS simulator, not SQL Server) in StatefulSets, hostPath volumes",
+		"tls":                     "members force encryption with a certificate for <pod>.mssql.<namespace>.svc from a test CA; the group trusts the CA (caSecretRef), mode default (Mandatory)",
 		"timing":                  "healthCheck sqlServer period 1s x 2, leaseDurationSeconds 3, log backup every 10s, restore every 10s (STANDBY)",
 		"appliedToSeededSeconds":  round(seededAt.Sub(applied)),
 		"appliedToElectedSeconds": round(electedAt.Sub(applied)),

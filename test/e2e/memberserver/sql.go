@@ -20,6 +20,8 @@ import (
 //	               variables the kubelet injects (<NAME>_SERVICE_HOST/_PORT), else its DNS name
 //	SQL_PORT       port with SQL_SERVICE when the variables are absent (default 1433)
 //	SQL_USER, SQL_PASSWORD, SQL_DATABASE (default sa, -, master)
+//	SQL_CA_FILE    a PEM (.pem) CA file: encrypt the connection and verify the server certificate
+//	               against it and SQL_TLS_NAME (the name in the certificate); unset: no encryption
 func sqlTarget() (addr string, err error) {
 	if a := os.Getenv("SQL_ADDR"); a != "" {
 		return a, nil
@@ -35,12 +37,17 @@ func sqlTarget() (addr string, err error) {
 	return net.JoinHostPort(svc, envOr("SQL_PORT", "1433")), nil
 }
 
-// openSQL opens a pool to database at addr with the login from the environment. The simulator
-// does not offer TLS (PRELOGIN ENCRYPT_NOT_SUP), so encryption is off.
+// openSQL opens a pool to database at addr with the login from the environment, encrypted and
+// verified when SQL_CA_FILE is set.
 func openSQL(addr, database string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Set("database", database)
 	q.Set("encrypt", "disable")
+	if ca := os.Getenv("SQL_CA_FILE"); ca != "" {
+		q.Set("encrypt", "true")
+		q.Set("certificate", ca)
+		q.Set("hostnameincertificate", os.Getenv("SQL_TLS_NAME"))
+	}
 	q.Set("dial timeout", "2")
 	q.Set("connection timeout", "5")
 	u := &url.URL{Scheme: "sqlserver", User: url.UserPassword(envOr("SQL_USER", "sa"), os.Getenv("SQL_PASSWORD")), Host: addr, RawQuery: q.Encode()}
