@@ -240,8 +240,21 @@ type (
 	execStmt struct {
 		stmtText
 		Proc string
+		Kind procKind
 		Args []expr // parsed for the supported procedures only
+		// Named is, for sp_delete_backuphistory, the names of Args given as @name = value
+		// (lower-case, without @; empty for a positional argument).
+		Named []string
 	}
+)
+
+// procKind is the procedure an EXEC statement runs: the few the simulator implements.
+type procKind uint8
+
+const (
+	procOther               procKind = iota // not implemented: 2812 at run time
+	procCreateSubdir                        // master.sys.xp_create_subdir
+	procDeleteBackupHistory                 // msdb.dbo.sp_delete_backuphistory
 )
 
 // columnDef is a column of CREATE TABLE.

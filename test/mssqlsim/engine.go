@@ -114,6 +114,7 @@ func (s *session) runStatements(ctx context.Context, ts *tokenStream, stmts []st
 			status |= doneInXact
 		}
 		ts.done(doneTok, status, res.cmd, uint64(max(res.rows, 0)))
+		s.srv.observe(Statement{Text: st.source(), Rows: res.rows, Failed: err != nil})
 		if err != nil {
 			return true
 		}
@@ -263,8 +264,11 @@ func (ec *execCtx) exec(st stmt) (stmtResult, error) {
 		}
 		return stmtResult{}, nil
 	case *execStmt:
-		if len(s.Args) == 1 {
+		switch s.Kind {
+		case procCreateSubdir:
 			return ec.execCreateSubdir(s)
+		case procDeleteBackupHistory:
+			return ec.execDeleteBackupHistory(s)
 		}
 		return stmtResult{}, errProcNotFound(s.Proc)
 	}

@@ -344,14 +344,23 @@ func (p *parser) statement() (stmt, error) {
 	case "EXEC", "EXECUTE":
 		var name objectName
 		if name, err = p.objectName(); err == nil {
-			var args []expr
-			if isCreateSubdirProc(name) {
+			ex := &execStmt{Proc: strings.Join(name.Parts, ".")}
+			switch {
+			case isCreateSubdirProc(name):
 				// xp_create_subdir takes one directory argument.
 				var arg expr
 				if arg, err = p.expr(); err != nil {
 					break
 				}
-				args = append(args, arg)
+				ex.Kind, ex.Args = procCreateSubdir, []expr{arg}
+			case isDeleteBackupHistoryName(name):
+				ex.Kind = procDeleteBackupHistory
+				if ex.Named, ex.Args, err = p.procArgs(); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
 			}
 			// Other arguments are skipped: no other procedure is
 			// supported, the statement fails at run time with 2812 as in
@@ -359,7 +368,8 @@ func (p *parser) statement() (stmt, error) {
 			for !(p.peek().Kind == tkEOF || p.peek().isOp(";") || isStatementStart(p.peek())) {
 				p.next()
 			}
-			s = &execStmt{stmtText: p.textSince(start), Proc: strings.Join(name.Parts, "."), Args: args}
+			ex.stmtText = p.textSince(start)
+			s = ex
 		}
 	default:
 		return nil, fmt.Errorf("statement %s is not supported", kw)

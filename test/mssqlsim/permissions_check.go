@@ -25,8 +25,11 @@ func (ec *execCtx) checkPermission(st stmt) error {
 	case *alterLoginStmt:
 		return ec.checkAlterLogin(s)
 	case *execStmt:
-		if len(s.Args) == 1 {
+		switch s.Kind {
+		case procCreateSubdir:
 			return ec.checkCreateSubdir()
+		case procDeleteBackupHistory:
+			return ec.checkDeleteBackupHistory(s)
 		}
 		return nil
 	}
@@ -186,4 +189,21 @@ func (ec *execCtx) checkCreateSubdir() error {
 		return nil
 	}
 	return sqlErr(229, 14, "The EXECUTE permission was denied on the object 'xp_create_subdir', database 'mssqlsystemresource', schema 'sys'.")
+}
+
+// checkDeleteBackupHistory: sp_delete_backuphistory "Requires membership in the sysadmin fixed
+// server role, but permissions can be granted to other users" (SQL Server 2012 documentation);
+// the current page: "You can grant EXECUTE permissions on this procedure, but these permissions
+// might be overridden during a SQL Server upgrade". It is an msdb procedure owned by dbo, so
+// db_owner in msdb runs it too. Refused: 229, SQL Server's error for a denied EXECUTE. A name
+// that does not resolve to msdb's procedure is left to the statement (2812).
+func (ec *execCtx) checkDeleteBackupHistory(s *execStmt) error {
+	if !ec.resolvesToDeleteBackupHistory(s) {
+		return nil
+	}
+	msdb := ec.in.db("msdb")
+	if msdb != nil && ec.callerHasObjectPermission(msdb, "EXECUTE", "dbo.sp_delete_backuphistory") {
+		return nil
+	}
+	return sqlErr(229, 14, "The EXECUTE permission was denied on the object 'sp_delete_backuphistory', database 'msdb', schema 'dbo'.")
 }

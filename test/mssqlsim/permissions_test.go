@@ -108,6 +108,10 @@ func TestPermissionsOfTheOperatorsStatements(t *testing.T) {
 			"EXEC master.sys.xp_create_subdir @p1", func() []any { return []any{subdir} }, 229},
 		{"msdb.dbo.backupset", []string{"USE msdb; CREATE USER [%[1]s] FOR LOGIN [%[1]s]", "GRANT SELECT ON dbo.backupset TO [%s]"},
 			"SELECT COUNT(*) FROM msdb.dbo.backupset", nil, 229},
+		{"sp_delete_backuphistory", []string{"USE msdb; CREATE USER [%[1]s] FOR LOGIN [%[1]s]", "GRANT EXECUTE ON dbo.sp_delete_backuphistory TO [%s]"},
+			"EXEC msdb.dbo.sp_delete_backuphistory @oldest_date = @p1", func() []any { return []any{"2000-01-01"} }, 229},
+		{"sp_delete_backuphistory as db_owner of msdb", []string{"USE msdb; CREATE USER [%[1]s] FOR LOGIN [%[1]s]", "ALTER ROLE db_owner ADD MEMBER [%s]"},
+			"EXEC msdb.dbo.sp_delete_backuphistory @p1", func() []any { return []any{"2000-01-01"} }, 229},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			query := tc.query

@@ -66,6 +66,8 @@ type Server struct {
 	hangMu      sync.Mutex
 	hang        time.Duration // every request is delayed by this much
 	hangChanged chan struct{} // closed and replaced by SetHang
+
+	observer func(Statement) // ObserveStatements; guarded by mu
 }
 
 // Start starts a simulator listening on opts.Addr.
