@@ -85,6 +85,9 @@ func (r *FailoverGroupReconciler) runStep(ctx context.Context, g *v1alpha1.Failo
 		if report.EstimatedDataLoss != nil {
 			p.EstimatedDataLoss = v1alpha1.DurationPtr(*report.EstimatedDataLoss)
 		}
+		for _, w := range report.Warnings {
+			r.event(g, corev1.EventTypeWarning, v1alpha1.EventReasonDatabaseSettingsNotRestored, "Promote", "%s on %s: %s", p.To, g.Name, w)
+		}
 		return ctrl.Result{}, v1alpha1.StepPromoted, nil
 
 	case v1alpha1.StepPromoted:

@@ -21,7 +21,9 @@ import (
 // their log can be backed up.
 func (r *LogShippingReconciler) preparePrimary(ctx context.Context, c *shippingCycle) error {
 	ready, err := c.shipper.EnsureReady(ctx, c.primary, c.view.dbs)
+	c.settings = map[string]logshipping.DatabaseSettings{}
 	for _, rr := range ready {
+		c.settings[rr.Database] = rr.Settings
 		if rr.SwitchedFrom != "" {
 			r.event(c.g, corev1.EventTypeWarning, v1alpha1.EventReasonRecoveryModelChanged, "LogShipping",
 				"database %s on %s was in %s recovery: switched to FULL so its log can be shipped", rr.Database, c.holder, rr.SwitchedFrom)

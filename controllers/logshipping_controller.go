@@ -65,6 +65,7 @@ type shippingCycle struct {
 	primary   *sqlserver.Client
 	schedules []v1alpha1.RestoreSchedule
 
+	settings    map[string]logshipping.DatabaseSettings // the primary's databases' owner and TRUSTWORTHY
 	backups     []logshipping.BackupResult
 	compression *logshipping.Compression // nil when the primary's edition could not be read
 	foreign     map[string][]sqlserver.BackupRecord // other tools' log backups, by database; nil when unread

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +34,7 @@ func (r *LogShippingReconciler) writeGroupStatus(ctx context.Context, c *shippin
 		ms := &cur.Status.Members[i]
 		switch results, restored := c.restores[ms.Name]; {
 		case ms.Name == cur.Status.ActiveMember:
-			ms.Databases = primaryPositions(ms.Databases)
+			ms.Databases = primaryPositions(ms.Databases, c.settings)
 		case restored:
 			ms.Databases = restoredPositions(ms.Databases, results, c.salvaged[ms.Name])
 		}
@@ -73,10 +75,21 @@ func (r *LogShippingReconciler) liveReader() client.Reader {
 
 // primaryPositions: the primary has no restore position; it keeps only what it still owns (a
 // salvage file).
-func primaryPositions(prev []v1alpha1.DatabasePosition) []v1alpha1.DatabasePosition {
+func primaryPositions(prev []v1alpha1.DatabasePosition, settings map[string]logshipping.DatabaseSettings) []v1alpha1.DatabasePosition {
 	var dbs []v1alpha1.DatabasePosition
 	for _, d := range prev {
-		dbs = append(dbs, v1alpha1.DatabasePosition{Name: d.Name, State: sqlserver.StateOnline, SalvageFile: d.SalvageFile})
+		pos := v1alpha1.DatabasePosition{Name: d.Name, State: sqlserver.StateOnline, SalvageFile: d.SalvageFile, Owner: d.Owner, Trustworthy: d.Trustworthy}
+		if s, ok := settings[d.Name]; ok {
+			pos.Owner, pos.Trustworthy = s.Owner, s.Trustworthy
+		}
+		dbs = append(dbs, pos)
+	}
+	// A member elected first was never a standby: its databases get their entry here.
+	for _, name := range slices.Sorted(maps.Keys(settings)) {
+		if !slices.ContainsFunc(dbs, func(d v1alpha1.DatabasePosition) bool { return d.Name == name }) {
+			s := settings[name]
+			dbs = append(dbs, v1alpha1.DatabasePosition{Name: name, State: sqlserver.StateOnline, Owner: s.Owner, Trustworthy: s.Trustworthy})
+		}
 	}
 	return dbs
 }

@@ -65,10 +65,17 @@ func TestLargestStandbyLag(t *testing.T) {
 func TestPrimaryAndRestoredPositions(t *testing.T) {
 	prev := []v1alpha1.DatabasePosition{{Name: "Sales", State: "RESTORING", LSN: "42000000001000001", SalvageFile: "/b/salvage.trn"},
 		{Name: "Hr", State: "RESTORING", LSN: "7"}}
-	got := primaryPositions(prev)
+	got := primaryPositions(prev, nil)
 	want := []v1alpha1.DatabasePosition{{Name: "Sales", State: sqlserver.StateOnline, SalvageFile: "/b/salvage.trn"}, {Name: "Hr", State: sqlserver.StateOnline}}
 	if !equalJSON(got, want) {
 		t.Errorf("primaryPositions = %+v, want %+v", got, want)
+	}
+	// The primary's owner and TRUSTWORTHY are recorded, for databases without an entry too.
+	got = primaryPositions(prev, map[string]logshipping.DatabaseSettings{"Sales": {Owner: "app", Trustworthy: true}, "Stock": {Owner: "sa"}})
+	want = []v1alpha1.DatabasePosition{{Name: "Sales", State: sqlserver.StateOnline, SalvageFile: "/b/salvage.trn", Owner: "app", Trustworthy: true},
+		{Name: "Hr", State: sqlserver.StateOnline}, {Name: "Stock", State: sqlserver.StateOnline, Owner: "sa"}}
+	if !equalJSON(got, want) {
+		t.Errorf("primaryPositions with settings = %+v, want %+v", got, want)
 	}
 
 	lsn, err := sqlserver.ParseLSN("43000000002000001")

@@ -61,10 +61,45 @@ func (p *sqlPromoter) Promote(ctx context.Context, g *v1alpha1.FailoverGroup, fr
 		}
 		return PromotionReport{}, nil
 	case r.Unplanned():
-		return p.recover(ctx, g, v, cand)
+		rep, err := p.recover(ctx, g, v, cand)
+		return withSettings(ctx, g, from, cand, rep, err)
 	default:
-		return p.switchOver(ctx, v, from, cand)
+		rep, err := p.switchOver(ctx, v, from, cand)
+		return withSettings(ctx, g, from, cand, rep, err)
 	}
+}
+
+// withSettings puts back, on the new primary, the database owner and TRUSTWORTHY the old primary
+// had (recorded in its status.members[].databases[]): a restore resets both. What it may not do
+// (TRUSTWORTHY needs sysadmin) becomes a warning naming the statement to run; the failover goes on.
+func withSettings(ctx context.Context, g *v1alpha1.FailoverGroup, from string, cand *sqlserver.Client, rep PromotionReport, err error) (PromotionReport, error) {
+	if err != nil {
+		return rep, err
+	}
+	want := map[string]logshipping.DatabaseSettings{}
+	for _, ms := range g.Status.Members {
+		if ms.Name != from {
+			continue
+		}
+		for _, d := range ms.Databases {
+			if d.Owner != "" || d.Trustworthy {
+				want[d.Name] = logshipping.DatabaseSettings{Owner: d.Owner, Trustworthy: d.Trustworthy}
+			}
+		}
+	}
+	if len(want) == 0 {
+		return rep, nil
+	}
+	changes, err := logshipping.ApplyDatabaseSettings(ctx, cand, want)
+	if err != nil && len(changes) == 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("could not read the databases to restore their owner and TRUSTWORTHY: %v", err))
+	}
+	for _, ch := range changes {
+		if ch.Err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: %v; run as sysadmin: %s", ch.Database, ch.Err, ch.Statement))
+		}
+	}
+	return rep, nil
 }
 
 // recover promotes after the old primary failed: the candidate restores every shipped log backup it

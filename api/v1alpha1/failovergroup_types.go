@@ -693,6 +693,17 @@ type DatabasePosition struct {
 	// transactions).
 	// +optional
 	SalvageFile string `json:"salvageFile,omitempty"`
+
+	// Owner is the login that owns the database, recorded on the active member: a restore makes
+	// the restoring login the owner, so after a failover or switchover the operator sets this one
+	// back on the new active member (ALTER AUTHORIZATION).
+	// +optional
+	Owner string `json:"owner,omitempty"`
+
+	// Trustworthy is the database's TRUSTWORTHY setting, recorded on the active member: a restore
+	// turns it off, so the operator turns it on again on the new active member.
+	// +optional
+	Trustworthy bool `json:"trustworthy,omitempty"`
 }
 
 // FailoverRecord describes one change of the active member.

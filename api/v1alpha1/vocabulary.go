@@ -35,6 +35,10 @@ const (
 	EventReasonLeaseTaken = "LeaseTaken"
 	// Warning: promoting the new active member failed; the step is retried.
 	EventReasonPromotionFailed = "PromotionFailed"
+	// Warning: after a failover or switchover, a database's owner or TRUSTWORTHY (which a restore
+	// resets) could not be set back on the new active member; the message has the statement to run
+	// as sysadmin. The failover goes on.
+	EventReasonDatabaseSettingsNotRestored = "DatabaseSettingsNotRestored"
 	// Normal: an automatic failover completed: routing points at the new member.
 	EventReasonFailoverCompleted = "FailoverCompleted"
 	// Normal: a forced failover (annotation understudy.dev/force-failover) completed.

@@ -19,6 +19,8 @@ type ReadyResult struct {
 	// switched it to FULL (empty when nothing changed). The log chain then
 	// starts with the next full backup, which RunBackups takes.
 	SwitchedFrom string
+	// Settings are the database's owner and TRUSTWORTHY on the primary.
+	Settings DatabaseSettings
 	// Err is why the database cannot be shipped (nil when it can); it wraps
 	// ErrDatabaseMissing, ErrNotWritable or ErrSimpleRecovery, or a server
 	// error.
@@ -40,7 +42,8 @@ func (s *Shipper) EnsureReady(ctx context.Context, primary *sqlserver.Client, db
 	var errs []error
 	for _, db := range dbs {
 		st := states[db]
-		r := ReadyResult{Database: db, State: st.Describe(), RecoveryModel: st.RecoveryModel}
+		r := ReadyResult{Database: db, State: st.Describe(), RecoveryModel: st.RecoveryModel,
+			Settings: DatabaseSettings{Owner: st.Owner, Trustworthy: st.Trustworthy}}
 		switch {
 		case !st.Exists:
 			r.Err = fmt.Errorf("database %s on %s: %w", db, primary.Address(), ErrDatabaseMissing)

@@ -23,6 +23,8 @@ type Report struct {
 	// EstimatedDataLoss is the window of writes the new active member may not have (nil: unknown
 	// or not applicable).
 	EstimatedDataLoss *time.Duration
+	// Warnings are what the promotion could not do that a person should (the failover goes on).
+	Warnings []string
 }
 
 // Generic is the promotion of groups without a data path: nothing to do.

@@ -54,6 +54,11 @@ type DatabaseState struct {
 	// LogReuseWait is sys.databases.log_reuse_wait_desc: what keeps the log from being truncated
 	// (LOG_BACKUP: waiting for a log backup; NOTHING).
 	LogReuseWait string
+	// Owner is the login that owns the database (SUSER_SNAME(owner_sid); empty when the SID has
+	// no login here).
+	Owner string
+	// Trustworthy is is_trustworthy_on.
+	Trustworthy bool
 }
 
 // LogReuseWaitLogBackup is log_reuse_wait_desc of a log that only a log backup can truncate.
@@ -103,14 +108,16 @@ func (c *Client) Databases(ctx context.Context, names []string) (map[string]Data
 	}
 	found := map[string]DatabaseState{}
 	query := `SELECT d.name, d.state_desc, d.is_in_standby, d.is_read_only, d.user_access_desc, d.recovery_model_desc,
-	                 rs.last_log_backup_lsn, d.log_reuse_wait_desc
+	                 rs.last_log_backup_lsn, d.log_reuse_wait_desc, SUSER_SNAME(d.owner_sid), d.is_trustworthy_on
 	          FROM sys.databases d
 	          LEFT JOIN sys.database_recovery_status rs ON rs.database_id = d.database_id
 	          WHERE d.name IN (` + strings.Join(placeholders, ", ") + `)`
 	err := c.query(ctx, func(r *sql.Rows) error {
 		var st DatabaseState
-		var lastLog, reuse sql.NullString
-		if err := r.Scan(&st.Name, &st.State, &st.IsInStandby, &st.IsReadOnly, &st.UserAccess, &st.RecoveryModel, &lastLog, &reuse); err != nil {
+		var lastLog, reuse, owner sql.NullString
+		var trustworthy sql.NullBool
+		if err := r.Scan(&st.Name, &st.State, &st.IsInStandby, &st.IsReadOnly, &st.UserAccess, &st.RecoveryModel, &lastLog, &reuse,
+			&owner, &trustworthy); err != nil {
 			return err
 		}
 		lsn, err := parseNullLSN(lastLog)
@@ -118,6 +125,7 @@ func (c *Client) Databases(ctx context.Context, names []string) (map[string]Data
 			return fmt.Errorf("last_log_backup_lsn of %s: %w", st.Name, err)
 		}
 		st.LastLogBackupLSN, st.LogReuseWait = lsn, reuse.String
+		st.Owner, st.Trustworthy = owner.String, trustworthy.Bool
 		st.Exists = true
 		found[strings.ToLower(st.Name)] = st
 		return nil

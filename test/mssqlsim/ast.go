@@ -180,8 +180,8 @@ type (
 	alterDatabaseStmt struct {
 		stmtText
 		DB       string
-		Option   string // RECOVERY, SINGLE_USER, MULTI_USER, RESTRICTED_USER, OFFLINE, ONLINE, READ_ONLY, READ_WRITE
-		Value    string // FULL / SIMPLE / BULK_LOGGED for RECOVERY
+		Option   string // RECOVERY, SINGLE_USER, MULTI_USER, RESTRICTED_USER, OFFLINE, ONLINE, READ_ONLY, READ_WRITE, TRUSTWORTHY
+		Value    string // FULL / SIMPLE / BULK_LOGGED for RECOVERY, ON / OFF for TRUSTWORTHY
 		Rollback bool   // WITH ROLLBACK IMMEDIATE
 		NoWait   bool
 	}

@@ -36,35 +36,35 @@ const (
 
 // backupHeader is what RESTORE HEADERONLY returns for a backup set.
 type backupHeader struct {
-	BackupName         string    `json:"backupName,omitzero"`
-	BackupDescription  string    `json:"backupDescription,omitzero"`
-	BackupType         int       `json:"backupType"`
-	Compressed         bool      `json:"compressed"`
-	Position           int       `json:"position"`
-	UserName           string    `json:"userName"`
-	ServerName         string    `json:"serverName"`
-	DatabaseName       string    `json:"databaseName"`
-	DatabaseCreation   time.Time `json:"databaseCreationDate"`
-	BackupSize         int64     `json:"backupSize"`
-	FirstLSN           LSN       `json:"firstLsn"`
-	LastLSN            LSN       `json:"lastLsn"`
-	CheckpointLSN      LSN       `json:"checkpointLsn"`
-	DatabaseBackupLSN  LSN       `json:"databaseBackupLsn"`
-	BackupStartDate    time.Time `json:"backupStartDate"`
-	BackupFinishDate   time.Time `json:"backupFinishDate"`
+	BackupName        string    `json:"backupName,omitzero"`
+	BackupDescription string    `json:"backupDescription,omitzero"`
+	BackupType        int       `json:"backupType"`
+	Compressed        bool      `json:"compressed"`
+	Position          int       `json:"position"`
+	UserName          string    `json:"userName"`
+	ServerName        string    `json:"serverName"`
+	DatabaseName      string    `json:"databaseName"`
+	DatabaseCreation  time.Time `json:"databaseCreationDate"`
+	BackupSize        int64     `json:"backupSize"`
+	FirstLSN          LSN       `json:"firstLsn"`
+	LastLSN           LSN       `json:"lastLsn"`
+	CheckpointLSN     LSN       `json:"checkpointLsn"`
+	DatabaseBackupLSN LSN       `json:"databaseBackupLsn"`
+	BackupStartDate   time.Time `json:"backupStartDate"`
+	BackupFinishDate  time.Time `json:"backupFinishDate"`
 	// TimeZoneOffset is the writing instance's UTC offset in seconds at BackupStartDate: the
 	// header's dates are shown in the writer's local time, as SQL Server writes them.
-	TimeZoneOffset int `json:"timeZoneOffset,omitzero"`
-	RecoveryModel      string    `json:"recoveryModel"`
-	FamilyGUID         string    `json:"familyGuid"`                // the recovery fork the set ends on (RecoveryForkID)
-	BackupFamilyGUID   string    `json:"backupFamilyGuid,omitzero"` // family_guid (FamilyGUID column)
-	ForkParentGUID     string    `json:"forkParentGuid,omitzero"`
-	ForkPointLSN       LSN       `json:"forkPointLsn,omitzero"`
-	BackupSetGUID      string    `json:"backupSetGuid"`
-	HasBackupChecksums bool      `json:"hasBackupChecksums"`
-	IsCopyOnly         bool      `json:"isCopyOnly"`
-	IsForceOffline     bool      `json:"isForceOffline"`
-	Files              []dbFile  `json:"files"`
+	TimeZoneOffset     int      `json:"timeZoneOffset,omitzero"`
+	RecoveryModel      string   `json:"recoveryModel"`
+	FamilyGUID         string   `json:"familyGuid"`                // the recovery fork the set ends on (RecoveryForkID)
+	BackupFamilyGUID   string   `json:"backupFamilyGuid,omitzero"` // family_guid (FamilyGUID column)
+	ForkParentGUID     string   `json:"forkParentGuid,omitzero"`
+	ForkPointLSN       LSN      `json:"forkPointLsn,omitzero"`
+	BackupSetGUID      string   `json:"backupSetGuid"`
+	HasBackupChecksums bool     `json:"hasBackupChecksums"`
+	IsCopyOnly         bool     `json:"isCopyOnly"`
+	IsForceOffline     bool     `json:"isForceOffline"`
+	Files              []dbFile `json:"files"`
 }
 
 // family is HEADERONLY's FamilyGUID (backupset.family_guid): the

@@ -117,7 +117,7 @@ func (ec *execCtx) sysDatabases() relation {
 		"collation_name", typeSysname, "user_access", typeTinyInt, "user_access_desc", typeDesc,
 		"is_read_only", typeBit, "state", typeTinyInt, "state_desc", typeDesc,
 		"is_in_standby", typeBit, "recovery_model", typeTinyInt, "recovery_model_desc", typeDesc,
-		"log_reuse_wait_desc", typeDesc, "page_verify_option_desc", typeDesc,
+		"log_reuse_wait_desc", typeDesc, "page_verify_option_desc", typeDesc, "is_trustworthy_on", typeBit,
 	)}
 	for _, d := range ec.in.sortedDatabases() {
 		reuse := "NOTHING"
@@ -126,11 +126,11 @@ func (ec *execCtx) sysDatabases() relation {
 		}
 		r.Rows = append(r.Rows, []Value{
 			strValue(d.Name), intValue(int64(d.ID)), nullValue(),
-			bytesValue([]byte{1}), timeValue(ec.in.local(d.CreateDate)), intValue(160),
+			bytesValue(d.ownerSID()), timeValue(ec.in.local(d.CreateDate)), intValue(160),
 			strValue("SQL_Latin1_General_CP1_CI_AS"), intValue(userAccessCode(d.UserAccess)), strValue(d.UserAccess),
 			bitValue(d.ReadOnly || d.Standby), intValue(d.stateCode()), strValue(d.State),
 			bitValue(d.Standby), intValue(recoveryCode(d.Recovery)), strValue(d.Recovery),
-			strValue(reuse), strValue("CHECKSUM"),
+			strValue(reuse), strValue("CHECKSUM"), bitValue(d.Trustworthy),
 		})
 	}
 	return r

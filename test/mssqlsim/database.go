@@ -80,6 +80,11 @@ type dbMeta struct {
 	RedoLSN LSN `json:"redoLsn,omitzero"`
 	// LogGeneration names the file holding the log records.
 	LogGeneration int `json:"logGeneration"`
+	// OwnerSID is sys.databases.owner_sid: the login that created or restored the database, or
+	// the one ALTER AUTHORIZATION named (db_owner.go). Empty is sa (0x01).
+	OwnerSID []byte `json:"ownerSid,omitzero"`
+	// Trustworthy is is_trustworthy_on; a restore always turns it off.
+	Trustworthy bool `json:"trustworthy,omitzero"`
 }
 
 // family is family_guid. State written before the simulator kept it apart

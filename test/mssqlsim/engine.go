@@ -242,6 +242,8 @@ func (ec *execCtx) exec(st stmt) (stmtResult, error) {
 		return ec.execDropUser(s)
 	case *alterRoleStmt:
 		return ec.execAlterRole(s)
+	case *alterAuthorizationStmt:
+		return ec.execAlterAuthorization(s)
 	case *beginTranStmt:
 		ec.sess.beginTranLocked(ec.ts)
 		return stmtResult{}, nil

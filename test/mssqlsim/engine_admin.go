@@ -12,9 +12,11 @@ func (ec *execCtx) execCreateDatabase(s *createDatabaseStmt) (stmtResult, error)
 	if ec.in.db(s.Name) != nil {
 		return stmtResult{}, errDBExists(s.Name)
 	}
-	if _, err := ec.in.createDatabaseLocked(s.Name, 0, recoveryFull, false); err != nil {
+	d, err := ec.in.createDatabaseLocked(s.Name, 0, recoveryFull, false)
+	if err != nil {
 		return stmtResult{}, err
 	}
+	d.OwnerSID = ec.callerSID()
 	return stmtResult{}, ec.in.saveLocked()
 }
 
@@ -109,6 +111,10 @@ func (ec *execCtx) execAlterDatabase(s *alterDatabaseStmt) (stmtResult, error) {
 		d.State = stateOffline
 	case "ONLINE":
 		d.State = stateOnline
+	case "TRUSTWORTHY":
+		if err := ec.setTrustworthy(d, s.Value == "ON"); err != nil {
+			return stmtResult{}, err
+		}
 	case "READ_ONLY", "READ_WRITE":
 		if d.Standby {
 			return stmtResult{}, errReadOnlyDB(d.Name)

@@ -361,6 +361,8 @@ func (ec *execCtx) restoreDatabase(d *database, name string, s *restoreStmt, pat
 		Recovery: h.RecoveryModel, State: stateRestoring,
 		UserAccess: accessMulti, CreateDate: h.DatabaseCreation, Files: files, EndLSN: h.LastLSN,
 		LastFullCheckpointLSN: h.CheckpointLSN, LogGeneration: gen,
+		// The restoring login owns the result and TRUSTWORTHY is off, whatever the source had.
+		OwnerSID: ec.callerSID(),
 	})
 	if h.RecoveryModel != recoverySimple {
 		nd.LogChainStart = h.FirstLSN

@@ -24,16 +24,16 @@ type backupSetRow struct {
 	StartDate         time.Time `json:"startDate"`
 	FinishDate        time.Time `json:"finishDate"`
 	// TimeZoneOffset is the writer's UTC offset in seconds when the backup started (time_zone).
-	TimeZoneOffset int `json:"timeZoneOffset,omitzero"`
-	IsCopyOnly        bool      `json:"isCopyOnly"`
-	ServerName        string    `json:"serverName"`
-	RecoveryModel     string    `json:"recoveryModel"`
-	BackupSize        int64     `json:"backupSize"`
-	CompressedSize    int64     `json:"compressedSize"`
-	HasChecksums      bool      `json:"hasChecksums"`
-	IsForceOffline    bool      `json:"isForceOffline"`
-	FamilyGUID        string    `json:"familyGuid"`
-	UserName          string    `json:"userName"`
+	TimeZoneOffset int    `json:"timeZoneOffset,omitzero"`
+	IsCopyOnly     bool   `json:"isCopyOnly"`
+	ServerName     string `json:"serverName"`
+	RecoveryModel  string `json:"recoveryModel"`
+	BackupSize     int64  `json:"backupSize"`
+	CompressedSize int64  `json:"compressedSize"`
+	HasChecksums   bool   `json:"hasChecksums"`
+	IsForceOffline bool   `json:"isForceOffline"`
+	FamilyGUID     string `json:"familyGuid"`
+	UserName       string `json:"userName"`
 	// Position is the set's number in its media (RESTORE ... WITH FILE = n).
 	Position int `json:"position,omitzero"`
 	// FirstForkGUID, LastForkGUID and ForkPointLSN are first_recovery_fork_guid,

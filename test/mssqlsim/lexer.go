@@ -157,11 +157,11 @@ func lex(src string) ([]token, error) {
 			if i+1 < len(src) {
 				two := src[i : i+2]
 				switch two {
-				case "<=", ">=", "<>", "!=", "!<", "!>":
+				case "<=", ">=", "<>", "!=", "!<", "!>", "::": // :: is the class qualifier (DATABASE::name)
 					op = two
 				}
 			}
-			if !strings.Contains("(),.;=<>*+-/%!", op[:1]) {
+			if !strings.Contains("(),.;=<>*+-/%!", op[:1]) && op != "::" {
 				return nil, fmt.Errorf("incorrect syntax near '%s'", op)
 			}
 			toks = append(toks, token{Kind: tkOp, Text: op, Pos: i, End: i + len(op)})

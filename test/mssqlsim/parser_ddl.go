@@ -364,6 +364,9 @@ func (p *parser) alterStmt(start int) (stmt, error) {
 	if p.accept("ROLE") {
 		return p.alterRole(start, false)
 	}
+	if p.accept("AUTHORIZATION") {
+		return p.alterAuthorization(start)
+	}
 	if p.accept("LOGIN") {
 		name, err := p.ident()
 		if err != nil {
@@ -431,6 +434,12 @@ func (p *parser) alterStmt(start int) (stmt, error) {
 			return nil, fmt.Errorf("invalid recovery model %q", v.Text)
 		}
 	case "SINGLE_USER", "MULTI_USER", "RESTRICTED_USER", "OFFLINE", "ONLINE", "READ_ONLY", "READ_WRITE":
+	case "TRUSTWORTHY":
+		v := p.next()
+		s.Value = strings.ToUpper(v.Text)
+		if s.Value != "ON" && s.Value != "OFF" {
+			return nil, fmt.Errorf("TRUSTWORTHY takes ON or OFF, not %q", v.Text)
+		}
 	default:
 		return nil, fmt.Errorf("ALTER DATABASE SET %s is not supported", opt.Text)
 	}

@@ -49,6 +49,7 @@ const (
 	permConnectSQL                = "CONNECT SQL"
 	permAdministerBulkOperations  = "ADMINISTER BULK OPERATIONS"
 	permViewAnySecurityDefinition = "VIEW ANY SECURITY DEFINITION"
+	permImpersonateAnyLogin       = "IMPERSONATE ANY LOGIN"
 )
 
 // serverPermissions are the server permissions GRANT accepts, each with
@@ -69,6 +70,7 @@ var serverPermissions = map[string][]string{
 	permViewAnyDatabase:           nil,
 	permConnectSQL:                nil,
 	permAdministerBulkOperations:  nil,
+	permImpersonateAnyLogin:       nil,
 }
 
 // fixedServerRoles are the fixed server roles ALTER SERVER ROLE accepts,

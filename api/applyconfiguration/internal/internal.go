@@ -154,12 +154,18 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: name
       type:
         scalar: string
+    - name: owner
+      type:
+        scalar: string
     - name: salvageFile
       type:
         scalar: string
     - name: state
       type:
         scalar: string
+    - name: trustworthy
+      type:
+        scalar: boolean
 - name: com.github.understudy-dev.understudy.api.v1alpha1.Duration
   scalar: string
 - name: com.github.understudy-dev.understudy.api.v1alpha1.FailbackPolicy

@@ -27,6 +27,13 @@ type DatabasePositionApplyConfiguration struct {
 	// when it came back after an unplanned failover (a DBA can restore it elsewhere to recover those
 	// transactions).
 	SalvageFile *string `json:"salvageFile,omitempty"`
+	// Owner is the login that owns the database, recorded on the active member: a restore makes
+	// the restoring login the owner, so after a failover or switchover the operator sets this one
+	// back on the new active member (ALTER AUTHORIZATION).
+	Owner *string `json:"owner,omitempty"`
+	// Trustworthy is the database's TRUSTWORTHY setting, recorded on the active member: a restore
+	// turns it off, so the operator turns it on again on the new active member.
+	Trustworthy *bool `json:"trustworthy,omitempty"`
 }
 
 // DatabasePositionApplyConfiguration constructs a declarative configuration of the DatabasePosition type for use with
@@ -88,5 +95,21 @@ func (b *DatabasePositionApplyConfiguration) WithLagSeconds(value int64) *Databa
 // If called multiple times, the SalvageFile field is set to the value of the last call.
 func (b *DatabasePositionApplyConfiguration) WithSalvageFile(value string) *DatabasePositionApplyConfiguration {
 	b.SalvageFile = &value
+	return b
+}
+
+// WithOwner sets the Owner field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Owner field is set to the value of the last call.
+func (b *DatabasePositionApplyConfiguration) WithOwner(value string) *DatabasePositionApplyConfiguration {
+	b.Owner = &value
+	return b
+}
+
+// WithTrustworthy sets the Trustworthy field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Trustworthy field is set to the value of the last call.
+func (b *DatabasePositionApplyConfiguration) WithTrustworthy(value bool) *DatabasePositionApplyConfiguration {
+	b.Trustworthy = &value
 	return b
 }
