@@ -67,14 +67,14 @@ type shippingCycle struct {
 
 	settings    map[string]logshipping.DatabaseSettings // the primary's databases' owner and TRUSTWORTHY
 	backups     []logshipping.BackupResult
-	compression *logshipping.Compression // nil when the primary's edition could not be read
+	compression *logshipping.Compression            // nil when the primary's edition could not be read
 	foreign     map[string][]sqlserver.BackupRecord // other tools' log backups, by database; nil when unread
 	logGrowth   []logshipping.LogGrowth             // logs waiting for a log backup too long; nil when unread
-	files    logshipping.Files
-	restores map[string][]logshipping.DatabaseRestoreResult // by member
-	salvaged map[string]map[string]string                   // member -> database -> salvage file
-	next     time.Duration
-	problems []string
+	files       logshipping.Files
+	restores    map[string][]logshipping.DatabaseRestoreResult // by member
+	salvaged    map[string]map[string]string                   // member -> database -> salvage file
+	next        time.Duration
+	problems    []string
 }
 
 func (c *shippingCycle) problem(format string, args ...any) {

@@ -40,7 +40,7 @@ var _ = Describe("kubectl get failovergroups", func() {
 		group.Status = v1alpha1.FailoverGroupStatus{
 			ActiveMember: "a", Phase: v1alpha1.PhaseActive, Healthy: "2/2", Lag: "12s", FailoverCount: 3,
 			FailoverReadiness: &v1alpha1.FailoverReadiness{Candidate: "b", Reason: "CandidateReady"},
-			LastFailover: &v1alpha1.FailoverRecord{To: "a", Reason: "Failover", StartedAt: metav1.NowMicro(), CompletedAt: ptrNow()},
+			LastFailover:      &v1alpha1.FailoverRecord{To: "a", Reason: "Failover", StartedAt: metav1.NowMicro(), CompletedAt: ptrNow()},
 		}
 		Expect(k8sClient.Status().Update(ctx, &group)).To(Succeed())
 
