@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -58,10 +59,20 @@ func neededLSNs(g *v1alpha1.FailoverGroup, holder string, dbs []string) map[stri
 // LogShipping condition says so).
 //
 // Trouble pruning is a problem of the cycle, never its end.
+//
+// The same decision bounds the msdb history: the catalogue reads it from the oldest backup set kept
+// (Catalogue.KeepHistoryFrom), and once files were deleted (or their Job created) the members'
+// history before that, less a margin, is deleted (cleanHistory).
 func (r *LogShippingReconciler) pruneBackups(ctx context.Context, cyc *shippingCycle) error {
 	g, sh, bt := cyc.g, cyc.shipper, cyc.target
 	retention := bt.Spec.Retention.Duration
 	needed := neededLSNs(g, cyc.holder, cyc.view.dbs)
+	floors := logshipping.HistoryFloors(cyc.files, cyc.now, retention, needed)
+	for _, db := range cyc.view.dbs {
+		if err := sh.Catalogue.KeepHistoryFrom(sh.Target, db, floors[db]); err != nil {
+			cyc.problem("prune: %v", err)
+		}
+	}
 	switch {
 	case sh.Target.LocalRoot != "" && sh.Target.LocalRoot == sh.Target.Root:
 		paths := logshipping.PrunablePaths(logshipping.Prune(cyc.files, cyc.now, retention, needed))
@@ -71,6 +82,7 @@ func (r *LogShippingReconciler) pruneBackups(ctx context.Context, cyc *shippingC
 		deleted, err := logshipping.DeleteFiles(sh.Target.Root, paths)
 		if len(deleted) > 0 {
 			r.event(g, corev1.EventTypeNormal, v1alpha1.EventReasonPruned, "Prune", "deleted %d backup files older than %s that no standby needs", len(deleted), retention)
+			r.cleanHistory(ctx, cyc, floors)
 		}
 		if err != nil {
 			cyc.problem("prune: %v", err)
@@ -86,7 +98,9 @@ func (r *LogShippingReconciler) pruneBackups(ctx context.Context, cyc *shippingC
 		}
 		if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
 			cyc.problem("prune job: create job %s: %v", job.Name, err)
+			return nil
 		}
+		r.cleanHistory(ctx, cyc, floors)
 	default:
 		if len(logshipping.Prune(cyc.files, cyc.now, retention, needed)) > 0 {
 			cyc.problem("backup files are past retention but cannot be pruned: the operator does not see %s and the BackupTarget has no volumeClaimName", bt.Spec.Path)
@@ -165,4 +179,36 @@ func (r *LogShippingReconciler) pruneJob(g *v1alpha1.FailoverGroup, bt *v1alpha1
 		return nil, err
 	}
 	return job, nil
+}
+
+// cleanHistory deletes the members' msdb history that the prune decision no longer needs
+// (logshipping.HistoryCutoff, CleanHistory: never past a restoring database's last restore). A
+// member that cannot be reached or refuses sp_delete_backuphistory is a problem of the cycle.
+func (r *LogShippingReconciler) cleanHistory(ctx context.Context, cyc *shippingCycle, floors map[string]time.Time) {
+	cutoff, ok := logshipping.HistoryCutoff(floors, cyc.view.dbs)
+	if !ok {
+		return
+	}
+	var members []logshipping.HistoryMember
+	for _, m := range cyc.g.Spec.Members {
+		c, err := cyc.view.client(m.Name)
+		if err != nil {
+			cyc.problem("msdb history on %s: %v", m.Name, err)
+			continue
+		}
+		members = append(members, logshipping.HistoryMember{Name: m.Name, Client: c})
+	}
+	done, err := cyc.shipper.CleanHistory(ctx, members, cutoff)
+	var cleaned []string
+	for _, d := range done {
+		if !d.Before.IsZero() {
+			cleaned = append(cleaned, fmt.Sprintf("%s (before %s)", d.Member, d.Before.UTC().Format(time.RFC3339)))
+		}
+	}
+	if len(cleaned) > 0 {
+		r.event(cyc.g, corev1.EventTypeNormal, v1alpha1.EventReasonPruned, "Prune", "deleted the msdb backup history that no kept backup and no standby needs on %s", strings.Join(cleaned, ", "))
+	}
+	if err != nil {
+		cyc.problem("%v", err)
+	}
 }

@@ -58,6 +58,11 @@ IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'$(UNDERSTUDY
 GRANT SELECT ON dbo.backupset TO [$(UNDERSTUDY_LOGIN)];
 GRANT SELECT ON dbo.backupmediafamily TO [$(UNDERSTUDY_LOGIN)];
 GRANT SELECT ON dbo.restorehistory TO [$(UNDERSTUDY_LOGIN)];
+-- msdb history cleanup after prune (EXEC msdb.dbo.sp_delete_backuphistory). Broad: the procedure
+-- deletes the backup and restore history of EVERY database of the instance older than the date it
+-- is given (never the backup files). Microsoft: the grant "might be overridden during a SQL Server
+-- upgrade": run this script again after an upgrade. Leave it out to keep the history yourself.
+GRANT EXECUTE ON dbo.sp_delete_backuphistory TO [$(UNDERSTUDY_LOGIN)];
 GO
 
 USE [master];

@@ -43,10 +43,10 @@ func (r BackupResult) File() sqlserver.BackupFile {
 	return sqlserver.BackupFile{Path: r.Path, Type: r.Type, Database: r.Database, FirstLSN: r.FirstLSN, LastLSN: r.LastLSN, FinishedAt: r.FinishedAt}
 }
 
-// historyWindow is how far back RunBackups reads the primary's msdb backup
-// history: long enough for a monthly full backup schedule, short enough to
-// stay cheap on a primary that took a log backup every minute for years. A
-// full backup older than that counts as missing (one more full backup).
+// historyWindow is how far back RunBackups looks for the primary's newest full
+// backup in msdb: long enough for a monthly full backup schedule. A full
+// backup older than that counts as missing (one more full backup). The
+// history itself is read from that full backup on (recentHistory).
 const historyWindow = 32 * 24 * time.Hour
 
 // RunBackups takes the backups that are due on the primary, for every
@@ -98,7 +98,7 @@ func (s *Shipper) backupDatabase(ctx context.Context, primary *sqlserver.Client,
 	case st.RecoveryModel == sqlserver.RecoverySimple:
 		return fail(fmt.Errorf("backup %s on %s: %w", db, primary.Address(), ErrSimpleRecovery))
 	}
-	history, err := primary.BackupHistory(ctx, db, now.Add(-historyWindow))
+	history, err := recentHistory(ctx, primary, db, now.Add(-historyWindow), "")
 	if err != nil {
 		return fail(err)
 	}

@@ -59,6 +59,9 @@ type Catalogue struct {
 	// backups written since (when the operator cannot see the directory): what ForPromotion adds
 	// to a candidate's own history, which never holds the old primary's backups.
 	lastHistory map[string][]sqlserver.BackupFile
+	// historyFrom is, per database directory, when the oldest backup set the last prune decision
+	// kept finished (KeepHistoryFrom): fromHistory reads msdb from there. Missing: from the start.
+	historyFrom map[string]time.Time
 }
 
 type cachedHeader struct {
@@ -69,7 +72,41 @@ type cachedHeader struct {
 
 // NewCatalogue returns an empty catalogue.
 func NewCatalogue() *Catalogue {
-	return &Catalogue{headers: map[string]cachedHeader{}, lastHistory: map[string][]sqlserver.BackupFile{}}
+	return &Catalogue{headers: map[string]cachedHeader{}, lastHistory: map[string][]sqlserver.BackupFile{}, historyFrom: map[string]time.Time{}}
+}
+
+// KeepHistoryFrom tells the catalogue that no backup set of db in target that finished before t is
+// needed any more: t is when the oldest set the prune decision keeps finished (HistoryFloors), so
+// what retention keeps, the newest full backup of the current fork and what every standby still
+// restores all finished at or after it. A listing from msdb then reads the history from t less
+// historyMargin instead of all of it. A zero t reads all of it again.
+func (c *Catalogue) KeepHistoryFrom(target Target, db string, t time.Time) error {
+	dir, err := target.Dir(db)
+	if err != nil {
+		return fmt.Errorf("catalogue of %s: %w", db, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.historyFrom == nil {
+		c.historyFrom = map[string]time.Time{}
+	}
+	if t.IsZero() {
+		delete(c.historyFrom, dir)
+	} else {
+		c.historyFrom[dir] = t
+	}
+	return nil
+}
+
+// historySince is where fromHistory reads the msdb history of serverDir from.
+func (c *Catalogue) historySince(serverDir string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.historyFrom[serverDir]
+	if !ok {
+		return time.Time{}
+	}
+	return t.Add(-historyMargin)
 }
 
 // List returns the backup files of db in target, oldest first.
@@ -318,12 +355,13 @@ func (c *Catalogue) forgetUnder(dir string, seen map[string]bool) {
 }
 
 // fromHistory lists the backups recorded in reader's msdb that were
-// written to the database's directory of the target.
+// written to the database's directory of the target, from the oldest one the
+// last prune decision kept (KeepHistoryFrom; all of them before the first).
 func (c *Catalogue) fromHistory(ctx context.Context, reader *sqlserver.Client, serverDir, db string) ([]sqlserver.BackupFile, error) {
 	if reader == nil {
 		return nil, errors.New("no SQL Server to read the backup history from")
 	}
-	history, err := reader.BackupHistory(ctx, db, time.Time{})
+	history, err := reader.BackupHistory(ctx, db, c.historySince(serverDir))
 	if err != nil {
 		return nil, err
 	}

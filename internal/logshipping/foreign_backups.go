@@ -28,8 +28,8 @@ type LogFindings struct {
 	Growing []LogGrowth
 }
 
-// InspectLogs reads the primary's state and msdb backup history of dbs (the last historyWindow)
-// for other tools' log backups and for logs that no log backup truncated for two log intervals.
+// InspectLogs reads the primary's state and msdb backup history of dbs (from the newest full
+// backup into the group's directory in the last historyWindow, recentHistory) for other tools' log backups and for logs that no log backup truncated for two log intervals.
 // It needs neither the target nor the catalogue, so it reports even when the target is gone.
 func (s *Shipper) InspectLogs(ctx context.Context, primary *sqlserver.Client, dbs []string, now time.Time) (LogFindings, error) {
 	groupDir, err := s.Target.groupDir()
@@ -42,7 +42,7 @@ func (s *Shipper) InspectLogs(ctx context.Context, primary *sqlserver.Client, db
 	}
 	out := LogFindings{Foreign: map[string][]sqlserver.BackupRecord{}, Growing: []LogGrowth{}}
 	for _, db := range dbs {
-		history, err := primary.BackupHistory(ctx, db, now.Add(-historyWindow))
+		history, err := recentHistory(ctx, primary, db, now.Add(-historyWindow), groupDir)
 		if err != nil {
 			return LogFindings{}, fmt.Errorf("inspect logs of %s: %w", db, err)
 		}

@@ -150,8 +150,8 @@ func (lp *leastPrivilege) restore(ctx context.Context, reader, standby *sqlserve
 
 // operatorSteps: backups on A, login copy and restores to B, a planned
 // switchover to B while an application holds a session on A, backups on B
-// (with the database user the restores brought), restores to A, and an
-// unplanned failover's promotion of A.
+// (with the database user the restores brought), restores to A, an
+// unplanned failover's promotion of A, and msdb's history cleanup on both.
 func operatorSteps(t *testing.T) []step {
 	return []step{
 		{"backup on the primary", func(ctx context.Context, lp *leastPrivilege) error {
@@ -191,6 +191,10 @@ func operatorSteps(t *testing.T) []step {
 				return err
 			}
 			_, err = Promote(ctx, lp.opA, files, lp.dbs, time.Now())
+			return err
+		}},
+		{"msdb history cleanup", func(ctx context.Context, lp *leastPrivilege) error {
+			_, err := lp.g.shipper.CleanHistory(ctx, []HistoryMember{{"A", lp.opA}, {"B", lp.opB}}, time.Now().Add(-time.Hour))
 			return err
 		}},
 	}
@@ -245,6 +249,7 @@ func TestOperatorLoginScriptEveryGrantIsNeeded(t *testing.T) {
 		{"GRANT SELECT ON dbo.backupset", "backup on the primary", 229, "msdb.dbo.backupset"},
 		{"GRANT SELECT ON dbo.backupmediafamily", "backup on the primary", 229, "msdb.dbo.backupset"},
 		{"GRANT SELECT ON dbo.restorehistory", "backup on the primary", 229, "msdb.dbo.restorehistory"},
+		{"GRANT EXECUTE ON dbo.sp_delete_backuphistory", "msdb history cleanup", 229, "sp_delete_backuphistory"},
 		{databaseScript + ":ALTER ROLE [db_backupoperator]", "backup on the primary", 262, "db_backupoperator"},
 	} {
 		t.Run(tc.grant, func(t *testing.T) {

@@ -18,6 +18,8 @@ type Shipper struct {
 	KeepRecoveryModel bool
 	// Catalogue caches backup headers; NewShipper creates it.
 	Catalogue *Catalogue
+	// cleaned is how far CleanHistory deleted each member's msdb history.
+	cleaned historyCleaned
 }
 
 // NewShipper validates the target and schedule (fullSchedule: cron or

@@ -113,7 +113,7 @@ func (s *Shipper) switchover(ctx context.Context, oldPrimary, newPrimary *sqlser
 	// read through the old primary: without a view of the directory the catalogue comes from msdb's
 	// backup history, and only the old primary's records the tail-log backup.
 	if sd.FinalLSN.IsZero() {
-		end, err := s.tailEnd(ctx, oldPrimary, db)
+		end, err := s.tailEnd(ctx, oldPrimary, db, now)
 		if err != nil {
 			return sd, err
 		}
@@ -142,13 +142,14 @@ func (s *Shipper) switchover(ctx context.Context, oldPrimary, newPrimary *sqlser
 // the highest of the catalogue's log backups and of the log backups msdb on the old primary says it
 // took (backupset, not the sets it restored). msdb keeps the record when the file is gone, so a
 // lost tail-log file makes the new primary fall short of it (ErrBehind) instead of being recovered
-// without the tail. Zero when there is none.
-func (s *Shipper) tailEnd(ctx context.Context, oldPrimary *sqlserver.Client, db string) (sqlserver.LSN, error) {
+// without the tail. Zero when there is none. The history is read from the old primary's newest full
+// backup (recentHistory): its tail-log backup came after it.
+func (s *Shipper) tailEnd(ctx context.Context, oldPrimary *sqlserver.Client, db string, now time.Time) (sqlserver.LSN, error) {
 	files, _, err := s.catalogue().List(ctx, oldPrimary, s.Target, db)
 	if err != nil {
 		return sqlserver.LSN{}, err
 	}
-	history, err := oldPrimary.BackupHistory(ctx, db, time.Time{})
+	history, err := recentHistory(ctx, oldPrimary, db, now.Add(-historyWindow), "")
 	if err != nil {
 		return sqlserver.LSN{}, err
 	}

@@ -32,6 +32,30 @@ type BackupRecord struct {
 // msdb stores dates in the server's local time (its TZ): since is converted to it, and the dates
 // read back to instants by each row's time_zone (server_clock.go).
 func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) ([]BackupRecord, error) {
+	return c.backupHistory(ctx, db, since, historyFullAndLog)
+}
+
+// FullBackupHistory is BackupHistory for full backups only: a few rows where BackupHistory returns
+// every log backup too, to find where a read of the whole history has to start.
+func (c *Client) FullBackupHistory(ctx context.Context, db string, since time.Time) ([]BackupRecord, error) {
+	return c.backupHistory(ctx, db, since, historyFullOnly)
+}
+
+// The backup history queries: the same columns, full and log backups or full backups only.
+const (
+	historyColumns = `SELECT bs.backup_set_id, bs.type, bs.database_name, bs.first_lsn, bs.last_lsn, bs.checkpoint_lsn, bs.database_backup_lsn,
+	           bs.backup_start_date, bs.backup_finish_date, bs.is_copy_only, bs.server_name, bmf.physical_device_name,
+	           bs.position, bs.first_recovery_fork_guid, bs.last_recovery_fork_guid, bs.fork_point_lsn, bs.time_zone
+	    FROM msdb.dbo.backupset bs
+	    JOIN msdb.dbo.backupmediafamily bmf ON bmf.media_set_id = bs.media_set_id
+	    WHERE bs.database_name = @p1 AND bs.backup_finish_date >= @p2 `
+	historyFullAndLog = historyColumns + `AND bs.type IN ('D', 'L')
+	    ORDER BY bs.backup_finish_date, bs.backup_set_id`
+	historyFullOnly = historyColumns + `AND bs.type = 'D'
+	    ORDER BY bs.backup_finish_date, bs.backup_set_id`
+)
+
+func (c *Client) backupHistory(ctx context.Context, db string, since time.Time, query string) ([]BackupRecord, error) {
 	if err := validateIdentifier(db); err != nil {
 		return nil, fmt.Errorf("backup history: %w", err)
 	}
@@ -54,58 +78,54 @@ func (c *Client) BackupHistory(ctx context.Context, db string, since time.Time) 
 	}
 	var out []BackupRecord
 	err = c.query(ctx, func(r *sql.Rows) error {
-		var rec BackupRecord
-		var typ string
-		var first, last, checkpoint, base sql.NullString
-		var started, finished sql.NullTime
-		var server, forkPoint sql.NullString
-		var position, zone sql.NullInt64
-		var firstFork, lastFork any
-		if err := r.Scan(&rec.BackupSetID, &typ, &rec.Database, &first, &last, &checkpoint, &base,
-			&started, &finished, &rec.IsCopyOnly, &server, &rec.Path, &position, &firstFork, &lastFork, &forkPoint, &zone); err != nil {
+		rec, err := scanBackupRecord(r, clock)
+		if err != nil || restored[rec.BackupSetID] {
 			return err
 		}
-		if restored[rec.BackupSetID] {
-			return nil
-		}
-		var err error
-		if rec.FirstLSN, err = parseNullLSN(first); err != nil {
-			return fmt.Errorf("first_lsn: %w", err)
-		}
-		if rec.LastLSN, err = parseNullLSN(last); err != nil {
-			return fmt.Errorf("last_lsn: %w", err)
-		}
-		if rec.CheckpointLSN, err = parseNullLSN(checkpoint); err != nil {
-			return fmt.Errorf("checkpoint_lsn: %w", err)
-		}
-		if rec.DatabaseBackupLSN, err = parseNullLSN(base); err != nil {
-			return fmt.Errorf("database_backup_lsn: %w", err)
-		}
-		if rec.ForkPointLSN, err = parseNullLSN(forkPoint); err != nil {
-			return fmt.Errorf("fork_point_lsn: %w", err)
-		}
-		rec.Position = int(position.Int64)
-		rec.ForkID, rec.FirstForkID = guidString(lastFork), guidString(firstFork)
-		if rec.FirstForkID == "" {
-			rec.FirstForkID = rec.ForkID
-		}
-		rec.Type = backupTypeFromMsdb(typ)
-		rec.StartedAt = clock.fromBackupSet(started, zone)
-		rec.FinishedAt = clock.fromBackupSet(finished, zone)
-		rec.ServerName = server.String
 		out = append(out, rec)
 		return nil
-	}, `SELECT bs.backup_set_id, bs.type, bs.database_name, bs.first_lsn, bs.last_lsn, bs.checkpoint_lsn, bs.database_backup_lsn,
-	           bs.backup_start_date, bs.backup_finish_date, bs.is_copy_only, bs.server_name, bmf.physical_device_name,
-	           bs.position, bs.first_recovery_fork_guid, bs.last_recovery_fork_guid, bs.fork_point_lsn, bs.time_zone
-	    FROM msdb.dbo.backupset bs
-	    JOIN msdb.dbo.backupmediafamily bmf ON bmf.media_set_id = bs.media_set_id
-	    WHERE bs.database_name = @p1 AND bs.backup_finish_date >= @p2 AND bs.type IN ('D', 'L')
-	    ORDER BY bs.backup_finish_date, bs.backup_set_id`, db, sinceParam)
+	}, query, db, sinceParam)
 	if err != nil {
 		return nil, fmt.Errorf("backup history of %s on %s: %w", db, c.Address(), permissionDenied(err, "SELECT FROM msdb.dbo.backupset", needBackupHistory))
 	}
 	return out, nil
+}
+
+// scanBackupRecord reads one row of the history queries.
+func scanBackupRecord(r *sql.Rows, clock serverClock) (BackupRecord, error) {
+	var rec BackupRecord
+	var typ string
+	var first, last, checkpoint, base sql.NullString
+	var started, finished sql.NullTime
+	var server, forkPoint sql.NullString
+	var position, zone sql.NullInt64
+	var firstFork, lastFork any
+	if err := r.Scan(&rec.BackupSetID, &typ, &rec.Database, &first, &last, &checkpoint, &base,
+		&started, &finished, &rec.IsCopyOnly, &server, &rec.Path, &position, &firstFork, &lastFork, &forkPoint, &zone); err != nil {
+		return rec, err
+	}
+	for _, l := range []struct {
+		name string
+		from sql.NullString
+		to   *LSN
+	}{{"first_lsn", first, &rec.FirstLSN}, {"last_lsn", last, &rec.LastLSN}, {"checkpoint_lsn", checkpoint, &rec.CheckpointLSN},
+		{"database_backup_lsn", base, &rec.DatabaseBackupLSN}, {"fork_point_lsn", forkPoint, &rec.ForkPointLSN}} {
+		lsn, err := parseNullLSN(l.from)
+		if err != nil {
+			return rec, fmt.Errorf("%s: %w", l.name, err)
+		}
+		*l.to = lsn
+	}
+	rec.Position = int(position.Int64)
+	rec.ForkID, rec.FirstForkID = guidString(lastFork), guidString(firstFork)
+	if rec.FirstForkID == "" {
+		rec.FirstForkID = rec.ForkID
+	}
+	rec.Type = backupTypeFromMsdb(typ)
+	rec.StartedAt = clock.fromBackupSet(started, zone)
+	rec.FinishedAt = clock.fromBackupSet(finished, zone)
+	rec.ServerName = server.String
+	return rec, nil
 }
 
 // minDatetime is the smallest value of SQL Server's datetime type.

@@ -86,6 +86,7 @@ const (
 	needCreateSubdir     = "EXECUTE on master.sys.xp_create_subdir (a user for the login in master), or the backup directory created beforehand"
 	needBackupHistory    = "SELECT on msdb.dbo.backupset, msdb.dbo.backupmediafamily and msdb.dbo.restorehistory (a user for the login in msdb)"
 	needLoginsVisibility = "ALTER ANY LOGIN to see the other logins in sys.sql_logins"
+	needDeleteHistory    = "EXECUTE on msdb.dbo.sp_delete_backuphistory (a user for the login in msdb; re-granted after a SQL Server upgrade)"
 )
 
 // errNumAlterDatabaseDenied (5011): "User does not have permission to
