@@ -11,7 +11,7 @@ import (
 
 // restrictedNamespaceLabels make PodSecurity admission refuse pods that do not pass the restricted
 // Pod Security Standard. Only the operator's namespace carries them: the SQL scenario's namespace
-// (where prune Jobs would run) holds mssqlsim members that run as root on hostPath volumes, which
+// (where prune Jobs would run) holds mssqlsim members on hostPath volumes, which
 // even the baseline profile refuses; the prune Job's pod is checked against the restricted profile
 // by controllers' unit test instead (the suite's BackupTarget has no volumeClaimName, so no Job).
 var restrictedNamespaceLabels = map[string]string{

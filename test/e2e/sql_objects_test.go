@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -14,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
 	"github.com/understudy-dev/understudy/test/mssqlsim"
@@ -25,7 +27,9 @@ const (
 	sqlNamespace  = "e2e-sql"
 	sqlGroup      = "sales"
 	sqlService    = "sales-sql"
-	sqlSecret     = "sales-sql-login"
+	sqlSecret     = "sales-sql-login" // the operator's least-privilege login: username, password, sid
+	sqlSASecret   = "mssql-sa"        // password: the members' sa, used by the DBA's pods (sqlinit, sqlscript) and the writer
+	sqlScripts    = "understudy-login-sql"
 	sqlCASecret   = "sales-sql-ca" // ca.crt: the CA the operator trusts (spec.sqlServer.tls.caSecretRef)
 	sqlTLSSecret  = "mssql-tls"    // tls.crt, tls.key, ca.crt: the members' certificate (mssql-conf network.tlscert/tlskey)
 	sqlHeadless   = "mssql"        // the StatefulSets' headless Service: pods are <pod>.mssql.<namespace>.svc
@@ -34,6 +38,10 @@ const (
 	sqlTarget     = "shared-backups"
 	sqlDatabase   = "Sales"
 	sqlPassword   = "E2e-Passw0rd!"
+	sqlLogin      = "understudy"
+	sqlLoginPass  = "E2e-Operat0r-Pass!"
+	sqlLoginSID   = "0x0E2E0000000000000000000000005A1E" // chosen once for both members
+	sqlScriptPath = "/sql"
 	sqlBackupPath = "/var/opt/mssql/backup"
 	sqlDataPath   = "/var/opt/mssql/data"
 
@@ -62,7 +70,9 @@ func hostPathRoot() string {
 // sqlStatefulSet is one SQL Server member: a StatefulSet with one mssqlsim pod, its data directory
 // and the shared backup directory on hostPath volumes (the single node's disk), so a pod that is
 // deleted and created again comes back with its databases, as a SQL Server pod with a volume would.
-// It runs as root because hostPath directories are created root-owned.
+// It runs as SQL Server does in its image, uid 10001, non-root. fsGroup is not applied to hostPath
+// volumes (nor to NFS), so the directories are created owned by 10001 first (sqlHostDirs), as
+// docs/sqlserver.md says to do for such volumes.
 func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 	labels := map[string]string{"app": "mssql", "member": member}
 	dirOrCreate := corev1.HostPathDirectoryOrCreate
@@ -76,6 +86,8 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
 					TerminationGracePeriodSeconds: ptr(int64(2)),
+					SecurityContext: &corev1.PodSecurityContext{RunAsUser: ptr(sqlServerUID), RunAsGroup: ptr(sqlServerUID),
+						RunAsNonRoot: ptr(true), FSGroup: ptr(sqlServerUID)},
 					Containers: []corev1.Container{{
 						Name:            "mssql",
 						Image:           mssqlImage,
@@ -85,14 +97,14 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 						Args: []string{"-listen", ":1433", "-data-dir", sqlDataPath, "-instance-name", sqlMembers[member],
 							"-sa-password", "$(MSSQL_SA_PASSWORD)",
 							"-tls-cert", sqlTLSPath + "/tls.crt", "-tls-key", sqlTLSPath + "/tls.key", "-force-encryption"},
-						Env:   []corev1.EnvVar{secretEnv("MSSQL_SA_PASSWORD", sqlSecret, "password")},
+						Env:   []corev1.EnvVar{secretEnv("MSSQL_SA_PASSWORD", sqlSASecret, "password")},
 						Ports: []corev1.ContainerPort{{Name: "tds", ContainerPort: 1433}},
 						ReadinessProbe: &corev1.Probe{
 							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(1433)}},
 							PeriodSeconds: 1,
 						},
-						SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0)), RunAsNonRoot: ptr(false),
-							AllowPrivilegeEscalation: ptr(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
+						SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr(false),
+							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
 						VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: sqlDataPath}, {Name: "backup", MountPath: sqlBackupPath},
 							{Name: "tls", MountPath: sqlTLSPath, ReadOnly: true}},
 					}},
@@ -104,6 +116,20 @@ func sqlStatefulSet(member, root string) *appsv1.StatefulSet {
 				},
 			},
 		},
+	}
+}
+
+// sqlServerUID is the uid (and gid) SQL Server runs as in mcr.microsoft.com/mssql/server.
+const sqlServerUID = int64(10001)
+
+// sqlHostDirs creates the members' data directories and the shared backup directory under root,
+// owned by SQL Server's uid with mode 0770: what a DBA does to an NFS export for SQL Server.
+func sqlHostDirs(root string) {
+	for _, d := range []string{"ds1", "ds2", "backup"} {
+		p := filepath.Join(root, d)
+		Expect(os.MkdirAll(p, 0o770)).To(Succeed())
+		Expect(os.Chown(p, int(sqlServerUID), int(sqlServerUID))).To(Succeed())
+		Expect(os.Chmod(p, 0o770)).To(Succeed())
 	}
 }
 
@@ -148,13 +174,13 @@ func sqlTLSSecrets() []*corev1.Secret {
 	}
 }
 
-// sqlClientPod runs the member server image in a SQL mode (sqlinit or writer) with the sa login,
-// verifying the server certificate against the CA for tlsName.
+// sqlClientPod runs the member server image in a SQL mode (sqlinit, sqlscript or writer) with the
+// sa login, verifying the server certificate against the CA for tlsName.
 func sqlClientPod(name, mode, tlsName string, env ...corev1.EnvVar) *corev1.Pod {
 	env = append(env,
 		corev1.EnvVar{Name: "SQL_DATABASE", Value: sqlDatabase},
-		secretEnv("SQL_USER", sqlSecret, "username"),
-		secretEnv("SQL_PASSWORD", sqlSecret, "password"),
+		corev1.EnvVar{Name: "SQL_USER", Value: "sa"},
+		secretEnv("SQL_PASSWORD", sqlSASecret, "password"),
 		corev1.EnvVar{Name: "SQL_CA_FILE", Value: sqlCAPath + "/ca.pem"},
 		corev1.EnvVar{Name: "SQL_TLS_NAME", Value: tlsName},
 	)
@@ -184,6 +210,47 @@ func sqlClientPod(name, mode, tlsName string, env ...corev1.EnvVar) *corev1.Pod 
 				SecretName: sqlCASecret, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.pem"}}}}}},
 		},
 	}
+}
+
+// sqlLoginObjects are the Secrets (sa; the operator's login with its SID) and the ConfigMap with
+// config/samples/sqlserver-operator-login.sql and sqlserver-operator-database.sql, as
+// docs/sqlserver-login.md says to create them.
+func sqlLoginObjects() []client.Object {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlScripts}, Data: map[string]string{}}
+	for _, f := range []string{"sqlserver-operator-login.sql", "sqlserver-operator-database.sql"} {
+		raw, err := os.ReadFile(filepath.Join(repoRoot, "config", "samples", f))
+		Expect(err).NotTo(HaveOccurred())
+		cm.Data[f] = string(raw)
+	}
+	return []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlSASecret},
+			StringData: map[string]string{"password": sqlPassword}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlSecret},
+			StringData: map[string]string{"username": sqlLogin, "password": sqlLoginPass, "sid": sqlLoginSID}},
+		cm,
+	}
+}
+
+// sqlScriptPod runs the login scripts (file names in the ConfigMap) on a member as sa, with their
+// scripting variables from the operator's Secret, the way the sample Job runs sqlcmd. It dials the
+// pod's IP (the local cluster has no DNS) and verifies the certificate for the pod's name.
+func sqlScriptPod(member, podIP string, scripts ...string) *corev1.Pod {
+	var paths []string
+	for _, s := range scripts {
+		paths = append(paths, sqlScriptPath+"/"+s)
+	}
+	pod := sqlClientPod("sqlscript-"+member, "sqlscript", sqlPodDNSName(member),
+		corev1.EnvVar{Name: "SQL_ADDR", Value: podIP + ":1433"},
+		corev1.EnvVar{Name: "SQL_SCRIPTS", Value: strings.Join(paths, " ")},
+		corev1.EnvVar{Name: "UNDERSTUDY_DATABASE", Value: sqlDatabase},
+		secretEnv("UNDERSTUDY_LOGIN", sqlSecret, "username"),
+		secretEnv("UNDERSTUDY_PASSWORD", sqlSecret, "password"),
+		secretEnv("UNDERSTUDY_SID", sqlSecret, "sid"))
+	c := &pod.Spec.Containers[0]
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "sql", MountPath: sqlScriptPath, ReadOnly: true})
+	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: "sql", VolumeSource: corev1.VolumeSource{
+		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: sqlScripts}}}})
+	return pod
 }
 
 func sqlGroupObjects() (*v1alpha1.BackupTarget, *v1alpha1.FailoverGroup, *v1alpha1.RestoreSchedule) {

@@ -67,34 +67,49 @@ func waitPodReady(name string) *corev1.Pod {
 	return &pod
 }
 
+// waitPodSucceeded waits for a run-to-completion pod (sqlinit, sqlscript) to succeed.
+func waitPodSucceeded(pod *corev1.Pod) {
+	Eventually(func() corev1.PodPhase {
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pod), pod)).To(Succeed())
+		return pod.Status.Phase
+	}).WithTimeout(2*time.Minute).WithPolling(500*time.Millisecond).Should(Equal(corev1.PodSucceeded), "%s did not succeed", pod.Name)
+}
+
 // runSQLScenario is scenario 2: a SQL Server group on a real cluster, with the application writing
 // through the routed Service the whole time.
 func runSQLScenario() {
 	createNamespace(sqlNamespace)
 	root := hostPathRoot()
 	By("two SQL Server members (mssqlsim StatefulSets) with hostPath data and a shared hostPath backup directory under " + root)
-	Expect(k8sClient.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: sqlNamespace, Name: sqlSecret},
-		StringData: map[string]string{"username": "sa", "password": sqlPassword},
-	})).To(Succeed())
+	for _, obj := range sqlLoginObjects() {
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+	}
 	By("TLS: a CA and a certificate for the members' pod names in Secrets " + sqlTLSSecret + " and " + sqlCASecret + "; the members force encryption")
 	for _, s := range sqlTLSSecrets() {
 		Expect(k8sClient.Create(ctx, s)).To(Succeed())
 	}
 	Expect(k8sClient.Create(ctx, sqlHeadlessService())).To(Succeed())
+	By("the members run non-root as uid 10001, on directories owned by it")
+	sqlHostDirs(root)
 	for _, m := range []string{"ds1", "ds2"} {
 		Expect(k8sClient.Create(ctx, sqlStatefulSet(m, root))).To(Succeed())
 	}
 	ds1 := waitPodReady("mssql-ds1-0")
-	waitPodReady("mssql-ds2-0")
+	ds2 := waitPodReady("mssql-ds2-0")
 
 	By("creating the application's database on ds1 (a pod running go-mssqldb)")
 	initPod := sqlClientPod("sqlinit", "sqlinit", sqlPodDNSName("ds1"), corev1.EnvVar{Name: "SQL_ADDR", Value: ds1.Status.PodIP + ":1433"})
 	Expect(k8sClient.Create(ctx, initPod)).To(Succeed())
-	Eventually(func() corev1.PodPhase {
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(initPod), initPod)).To(Succeed())
-		return initPod.Status.Phase
-	}).WithTimeout(2*time.Minute).WithPolling(500*time.Millisecond).Should(Equal(corev1.PodSucceeded), "sqlinit did not succeed")
+	waitPodSucceeded(initPod)
+
+	By("the operator's login " + sqlLogin + " (not sa) on both members with one SID, and its db_backupoperator user in " + sqlDatabase + " on ds1: config/samples/sqlserver-operator-*.sql")
+	for _, p := range []*corev1.Pod{
+		sqlScriptPod("ds1", ds1.Status.PodIP, "sqlserver-operator-login.sql", "sqlserver-operator-database.sql"),
+		sqlScriptPod("ds2", ds2.Status.PodIP, "sqlserver-operator-login.sql"),
+	} {
+		Expect(k8sClient.Create(ctx, p)).To(Succeed())
+		waitPodSucceeded(p)
+	}
 
 	By("applying the BackupTarget, FailoverGroup and RestoreSchedule")
 	bt, fg, rs := sqlGroupObjects()
@@ -292,7 +307,7 @@ func runSQLScenario() {
 	reasons := eventReasons(evs)
 	sort.Strings(reasons)
 	record("sqlServerGroup", map[string]any{
-		"members":                 "mssqlsim (the project's TDS simulator, not SQL Server) in StatefulSets, hostPath volumes",
+		"members":                 "mssqlsim (the project's TDS simulator, not SQL Server) in StatefulSets as uid 10001, hostPath volumes owned by it",
 		"tls":                     "members force encryption with a certificate for <pod>.mssql.<namespace>.svc from a test CA; the group trusts the CA (caSecretRef), mode default (Mandatory)",
 		"timing":                  "healthCheck sqlServer period 1s x 2, leaseDurationSeconds 3, log backup every 10s, restore every 10s (STANDBY)",
 		"appliedToSeededSeconds":  round(seededAt.Sub(applied)),
