@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
@@ -114,7 +115,7 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, nil // an invalid group is reported by the FailoverGroup controller
 	}
 	interval := g.Spec.LogShipping.LogBackupInterval.Duration
-	unlock := r.SQL.lock(&g)
+	work, unlock := r.SQL.lockShipping(ctx, &g)
 	defer unlock()
 	if g.Status.InProgress != nil {
 		return ctrl.Result{RequeueAfter: time.Second}, nil // a failover owns the databases now
@@ -129,7 +130,13 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	c := &shippingCycle{g: &g, holder: holder, now: r.Clock.Now(), next: interval,
 		restores: map[string][]logshipping.DatabaseRestoreResult{}, salvaged: map[string]map[string]string{}}
-	cycleErr := r.runCycle(ctx, c)
+	cycleErr := r.runCycle(work, c)
+	if work.Err() != nil && ctx.Err() == nil {
+		// A promotion preempted the cycle: nothing it did half is reported as a failure; the next
+		// cycle, after the failover, starts from what the servers say.
+		logf.FromContext(ctx).Info("log-shipping cycle preempted by a promotion", "step error", cycleErr)
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	if err := r.writeGroupStatus(ctx, c, cycleErr); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -40,7 +40,7 @@ func (p *sqlPromoter) Promote(ctx context.Context, g *v1alpha1.FailoverGroup, fr
 	if g.Spec.SQLServer == nil {
 		return PromotionReport{}, nil
 	}
-	unlock := p.groups.lock(g)
+	unlock := p.groups.lockPromotion(g)
 	defer unlock()
 	pods, err := listMemberPods(ctx, p.pods, g)
 	if err != nil {

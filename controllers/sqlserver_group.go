@@ -47,10 +47,16 @@ func (s *sqlGroups) Forget(key types.NamespacedName) {
 	}
 }
 
-// lock serialises the SQL work of one group between the log-shipping loop and a failover's
-// promotion step, so a standby is never being restored while it is promoted.
-func (s *sqlGroups) lock(g *v1alpha1.FailoverGroup) (unlock func()) {
-	return s.reg.Lock(groupKey(g))
+// lockShipping and lockPromotion serialise the SQL work of one group between the log-shipping loop
+// and a failover's promotion step, so a standby is never being restored while it is promoted. A
+// promotion never waits behind the loop: it cancels the loop's context (a running BACKUP or RESTORE
+// is cancelled) and takes the lock (sqlgroup/preempt.go).
+func (s *sqlGroups) lockShipping(ctx context.Context, g *v1alpha1.FailoverGroup) (context.Context, func()) {
+	return s.reg.LockPreemptible(ctx, groupKey(g))
+}
+
+func (s *sqlGroups) lockPromotion(g *v1alpha1.FailoverGroup) (unlock func()) {
+	return s.reg.LockPreempting(groupKey(g))
 }
 
 // setProbe tells the SQL Server health checker the login, databases and role to check at a member's

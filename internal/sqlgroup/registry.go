@@ -9,6 +9,7 @@
 package sqlgroup
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -62,6 +63,10 @@ type memberRef struct {
 type group[P Pool] struct {
 	// work serialises the group's SQL work (Lock); never taken while holding Registry.mu.
 	work sync.Mutex
+	// preempt cancels the work of the holder that took work with LockPreemptible (nil otherwise);
+	// preempting counts the callers of LockPreempting waiting for work. Both under Registry.mu.
+	preempt    context.CancelFunc
+	preempting int
 
 	pools       map[poolKey]pooled[P]
 	probes      map[string]probe // by member

@@ -1,6 +1,7 @@
 package sqlgroup
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -303,4 +304,59 @@ func roleOf(primary bool) sqlserver.Role {
 		return sqlserver.RolePrimary
 	}
 	return sqlserver.RoleStandby
+}
+
+// A promotion (LockPreempting) cancels the log-shipping work holding the lock and gets the lock at
+// once; work that takes the lock while a promotion waits starts already cancelled; Lock is not
+// preempted.
+func TestLockPreempting(t *testing.T) {
+	r := New((&opener{}).open)
+	key := Key{Namespace: "db", Name: "sales"}
+	ctx, unlock := r.LockPreemptible(context.Background(), key)
+	released := make(chan struct{})
+	go func() { // a long backup: runs until its context is cancelled
+		<-ctx.Done()
+		unlock()
+		close(released)
+	}()
+	got := make(chan func())
+	go func() { got <- r.LockPreempting(key) }()
+	var unlockPromotion func()
+	select {
+	case unlockPromotion = <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the promotion waited behind the log-shipping work")
+	}
+	<-released
+	if ctx.Err() == nil {
+		t.Fatal("the preempted work's context was not cancelled")
+	}
+	// Log-shipping work that asks while the promotion holds the lock waits, and is not cancelled
+	// once the promotion is over.
+	next := make(chan error)
+	go func() {
+		c, u := r.LockPreemptible(context.Background(), key)
+		defer u()
+		next <- c.Err()
+	}()
+	select {
+	case <-next:
+		t.Fatal("log-shipping work ran during the promotion")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlockPromotion()
+	if err := <-next; err != nil {
+		t.Fatalf("work after the promotion started cancelled: %v", err)
+	}
+	// Plain Lock holders are not preempted: LockPreempting waits for them.
+	unlockPlain := r.Lock(key)
+	waited := make(chan struct{})
+	go func() { r.LockPreempting(key)(); close(waited) }()
+	select {
+	case <-waited:
+		t.Fatal("LockPreempting took a lock held by Lock")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlockPlain()
+	<-waited
 }
