@@ -13,7 +13,7 @@ GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lin
 
 # envtest control plane version (kube-apiserver + etcd); see hack/envtest-assets.sh.
 ENVTEST_K8S_VERSION ?= 1.37.0
-GO_TEST_FLAGS ?= -race -count=1
+GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 
 .PHONY: all
 all: build
