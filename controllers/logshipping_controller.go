@@ -117,6 +117,11 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	interval := g.Spec.LogShipping.LogBackupInterval.Duration
 	work, unlock := r.SQL.lockShipping(ctx, &g)
 	defer unlock()
+	// The group may have been deleted while this cycle waited for the lock: then it does nothing
+	// (and touches none of the group's SQL state, which was forgotten).
+	if err := r.Get(ctx, req.NamespacedName, &g); err != nil || !g.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
 	if g.Status.InProgress != nil {
 		return ctrl.Result{RequeueAfter: time.Second}, nil // a failover owns the databases now
 	}

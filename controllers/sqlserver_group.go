@@ -43,7 +43,11 @@ func groupKey(g *v1alpha1.FailoverGroup) sqlgroup.Key {
 // Forget drops everything kept for a deleted group and closes its connection pools. Safe on nil.
 func (s *sqlGroups) Forget(key types.NamespacedName) {
 	if s != nil {
+		// A log-shipping cycle still running for the group is cancelled and waited for first, so it
+		// cannot bring back what is forgotten.
+		unlock := s.reg.LockPreempting(key)
 		s.reg.Forget(key)
+		unlock()
 	}
 }
 
