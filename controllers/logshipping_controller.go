@@ -114,7 +114,6 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if !g.DeletionTimestamp.IsZero() || g.Validate() != nil {
 		return ctrl.Result{}, nil // an invalid group is reported by the FailoverGroup controller
 	}
-	interval := g.Spec.LogShipping.LogBackupInterval.Duration
 	work, unlock := r.SQL.lockShipping(ctx, &g)
 	defer unlock()
 	// The group may have been deleted while this cycle waited for the lock: then it does nothing
@@ -125,7 +124,14 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if g.Status.InProgress != nil {
 		return ctrl.Result{RequeueAfter: time.Second}, nil // a failover owns the databases now
 	}
-	l, err := r.Leases.Get(ctx, &g)
+	return r.ship(ctx, work, &g)
+}
+
+// ship runs one cycle on the Lease holder, holding the group's lock; work is cancelled when a
+// promotion preempts the cycle.
+func (r *LogShippingReconciler) ship(ctx, work context.Context, g *v1alpha1.FailoverGroup) (ctrl.Result, error) {
+	interval := g.Spec.LogShipping.LogBackupInterval.Duration
+	l, err := r.Leases.Get(ctx, g)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -133,7 +139,7 @@ func (r *LogShippingReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if !slices.ContainsFunc(g.Spec.Members, func(m v1alpha1.Member) bool { return m.Name == holder }) {
 		return ctrl.Result{RequeueAfter: interval}, nil
 	}
-	c := &shippingCycle{g: &g, holder: holder, now: r.Clock.Now(), next: interval,
+	c := &shippingCycle{g: g, holder: holder, now: r.Clock.Now(), next: interval,
 		restores: map[string][]logshipping.DatabaseRestoreResult{}, salvaged: map[string]map[string]string{}}
 	cycleErr := r.runCycle(work, c)
 	if work.Err() != nil && ctx.Err() == nil {
