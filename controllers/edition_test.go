@@ -5,7 +5,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
@@ -18,22 +17,14 @@ var _ = Describe("SQL Server editions", func() {
 		ns := newNamespace()
 		mgr := startManager(ns, controllers.Options{})
 		DeferCleanup(mgr.Stop)
-		express := func(name string) *sqlMember {
-			srv, err := mssqlsim.Start(mssqlsim.Options{Addr: "127.0.0.1:0", DataDir: GinkgoT().TempDir(), InstanceName: name, Edition: "Express"})
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(func() { _ = srv.Close() })
-			return &sqlMember{srv: srv, name: name}
-		}
+		express := mssqlsim.Options{Edition: "Express"}
 		// The BackupTarget leaves compression at its default (true).
-		createSQLGroup(ns, express("DS1"), express("DS2"))
-		condition := func(t string) func() *metav1.Condition {
-			return func() *metav1.Condition { return meta.FindStatusCondition(getGroup(ns, "sales").Status.Conditions, t) }
-		}
-		Eventually(condition(v1alpha1.ConditionBackupCompression), 60*time.Second).Should(And(Not(BeNil()),
+		createSQLGroup(ns, startSimWith("DS1", express), startSimWith("DS2", express))
+		Eventually(groupCondition(ns, v1alpha1.ConditionBackupCompression), 60*time.Second).Should(And(Not(BeNil()),
 			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", v1alpha1.ReasonBackupCompressionEditionCannotCompress),
 			HaveField("Message", ContainSubstring("Express Edition (64-bit), which cannot compress backups"))))
 		// Backups are taken anyway and the standby restores them.
-		Eventually(condition(v1alpha1.ConditionLogShipping), 60*time.Second).Should(And(Not(BeNil()),
+		Eventually(groupCondition(ns, v1alpha1.ConditionLogShipping), 60*time.Second).Should(And(Not(BeNil()),
 			HaveField("Status", metav1.ConditionTrue), HaveField("Reason", v1alpha1.ReasonLogShippingShipping)))
 		Eventually(func() string { return firstRestoredLSN(ns, "sales", "ds2") }, 60*time.Second).ShouldNot(BeEmpty())
 	})

@@ -6,7 +6,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
@@ -20,9 +19,7 @@ var _ = Describe("Other tools' log backups", func() {
 		DeferCleanup(mgr.Stop)
 		ds1, ds2 := startSim("DS1"), startSim("DS2")
 		createSQLGroup(ns, ds1, ds2)
-		condition := func() *metav1.Condition {
-			return meta.FindStatusCondition(getGroup(ns, "sales").Status.Conditions, v1alpha1.ConditionForeignLogBackups)
-		}
+		condition := groupCondition(ns, v1alpha1.ConditionForeignLogBackups)
 		Eventually(condition, 60*time.Second).Should(And(Not(BeNil()),
 			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", v1alpha1.ReasonForeignLogBackupsNone)))
 

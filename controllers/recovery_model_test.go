@@ -7,7 +7,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/understudy-dev/understudy/api/v1alpha1"
@@ -15,9 +14,6 @@ import (
 )
 
 var _ = Describe("Recovery model and log growth", func() {
-	condition := func(ns, t string) func() *metav1.Condition {
-		return func() *metav1.Condition { return meta.FindStatusCondition(getGroup(ns, "sales").Status.Conditions, t) }
-	}
 	recoveryModel := func(m *sqlMember) func() string {
 		return func() string {
 			var model string
@@ -36,7 +32,7 @@ var _ = Describe("Recovery model and log growth", func() {
 			Expect(err).NotTo(HaveOccurred())
 			g.Spec.LogShipping.KeepRecoveryModel = true
 		})
-		Eventually(condition(ns, v1alpha1.ConditionLogShipping), 60*time.Second).Should(And(Not(BeNil()),
+		Eventually(groupCondition(ns, v1alpha1.ConditionLogShipping), 60*time.Second).Should(And(Not(BeNil()),
 			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", v1alpha1.ReasonLogShippingFailed),
 			HaveField("Message", ContainSubstring("keepRecoveryModel is set"))))
 		Consistently(recoveryModel(ds1), 3*time.Second).Should(Equal("SIMPLE"))
@@ -49,7 +45,7 @@ var _ = Describe("Recovery model and log growth", func() {
 		DeferCleanup(mgr.Stop)
 		ds1, ds2 := startSim("DS1"), startSim("DS2")
 		backups := createSQLGroup(ns, ds1, ds2)
-		Eventually(condition(ns, v1alpha1.ConditionTransactionLogGrowing), 60*time.Second).Should(And(Not(BeNil()),
+		Eventually(groupCondition(ns, v1alpha1.ConditionTransactionLogGrowing), 60*time.Second).Should(And(Not(BeNil()),
 			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", v1alpha1.ReasonTransactionLogTruncated)))
 
 		// The database's backup directory becomes a file: every backup into it fails, while the
@@ -59,7 +55,7 @@ var _ = Describe("Recovery model and log growth", func() {
 		Expect(os.WriteFile(dir, []byte("not a directory"), 0o600)).To(Succeed())
 		_, err := ds1.db("Sales").Exec("INSERT INTO dbo.Orders (id, note) VALUES (1, N'after the target broke')")
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(condition(ns, v1alpha1.ConditionTransactionLogGrowing), 90*time.Second).Should(And(
+		Eventually(groupCondition(ns, v1alpha1.ConditionTransactionLogGrowing), 90*time.Second).Should(And(
 			HaveField("Status", metav1.ConditionTrue), HaveField("Reason", v1alpha1.ReasonTransactionLogWaitingForBackup),
 			HaveField("Message", ContainSubstring("Sales since"))))
 		Expect(recoveryModel(ds1)()).To(Equal("FULL"))

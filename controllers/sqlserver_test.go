@@ -26,11 +26,21 @@ type sqlMember struct {
 	name string
 }
 
-func startSim(name string) *sqlMember {
-	srv, err := mssqlsim.Start(mssqlsim.Options{Addr: "127.0.0.1:0", DataDir: GinkgoT().TempDir(), InstanceName: name})
+func startSim(name string) *sqlMember { return startSimWith(name, mssqlsim.Options{}) }
+
+// startSimWith is startSim with opts (an edition, a time zone...); the address, data directory and
+// name are the suite's.
+func startSimWith(name string, opts mssqlsim.Options) *sqlMember {
+	opts.Addr, opts.DataDir, opts.InstanceName = "127.0.0.1:0", GinkgoT().TempDir(), name
+	srv, err := mssqlsim.Start(opts)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() { _ = srv.Close() })
 	return &sqlMember{srv: srv, name: name}
+}
+
+// groupCondition reads condition t of group sales in ns, for Eventually.
+func groupCondition(ns, t string) func() *metav1.Condition {
+	return func() *metav1.Condition { return meta.FindStatusCondition(getGroup(ns, "sales").Status.Conditions, t) }
 }
 
 func (m *sqlMember) db(database string) *sql.DB {

@@ -322,23 +322,26 @@ func (p *parser) createLogin(start int) (stmt, error) {
 	return s, nil
 }
 
+// acceptIfExists consumes IF EXISTS, reporting whether it was there.
+func (p *parser) acceptIfExists() bool {
+	if p.peek().is("IF") && p.peekAt(1).is("EXISTS") {
+		p.i += 2
+		return true
+	}
+	return false
+}
+
 func (p *parser) dropStmt(start int) (stmt, error) {
 	switch {
 	case p.accept("TABLE"):
-		ifExists := p.peek().is("IF") && p.peekAt(1).is("EXISTS")
-		if ifExists {
-			p.i += 2
-		}
+		ifExists := p.acceptIfExists()
 		name, err := p.objectName()
 		if err != nil {
 			return nil, err
 		}
 		return &dropTableStmt{stmtText: p.textSince(start), Table: name, IfExists: ifExists}, nil
 	case p.accept("DATABASE"):
-		ifExists := p.peek().is("IF") && p.peekAt(1).is("EXISTS")
-		if ifExists {
-			p.i += 2
-		}
+		ifExists := p.acceptIfExists()
 		name, err := p.ident()
 		if err != nil {
 			return nil, err

@@ -120,10 +120,7 @@ func (p *parser) createUser(start int) (stmt, error) {
 
 // dropUser parses what follows DROP USER.
 func (p *parser) dropUser(start int) (stmt, error) {
-	ifExists := p.peek().is("IF") && p.peekAt(1).is("EXISTS")
-	if ifExists {
-		p.i += 2
-	}
+	ifExists := p.acceptIfExists()
 	name, err := p.ident()
 	if err != nil {
 		return nil, err
